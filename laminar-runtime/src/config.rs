@@ -1,0 +1,33 @@
+//! The runtime's settings and their defaults.
+
+use crate::channel::Policy;
+
+/// Settings a [`RuntimeBuilder`](crate::RuntimeBuilder) collects.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Worker threads, one per core.
+    pub cores: usize,
+    /// Pin each worker to its own CPU.
+    pub pin_cores: bool,
+    /// Slots per ingress ring (rounded up to a power of two).
+    pub queue_capacity: usize,
+    /// Most messages a worker takes from one ring before it looks at the next.
+    pub batch_size: usize,
+    /// Slots per outbox ring.
+    pub outbox_capacity: usize,
+    /// What a submit does when its core has no credit.
+    pub policy: Policy,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            pin_cores: false,
+            queue_capacity: 4096,
+            batch_size: 256,
+            outbox_capacity: 8192,
+            policy: Policy::Block,
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The runtime's typed errors. Every error that concerns an event carries the
+//! event, so a caller can retry, reroute or log it: nothing is lost in an `Err`.
+
+use core::fmt;
+
+/// Why a runtime could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// `cores(0)`.
+    #[error("a runtime needs at least one core; call `.cores(n)` with n >= 1")]
+    ZeroCores,
+    /// A queue too small for the credits it must carry.
+    #[error("queue capacity {0} is too small; it must be at least 2")]
+    QueueTooSmall(usize),
+    /// The operating system refused a worker thread.
+    #[error("could not start the worker thread for core {core}: {source}")]
+    Spawn {
+        /// The core whose thread failed to start.
+        core: usize,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
+/// Why an event was not accepted. The event is inside; take it back with
+/// [`SubmitError::into_inner`].
+#[derive(PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubmitError<T> {
+    /// The runtime is finishing or finished; no input is taken any more.
+    #[error("the runtime is closed to new input")]
+    Closed(T),
+    /// The `Error` backpressure policy: the target core has no credit now.
+    #[error("core {core} has no credit for this event (backpressure policy `Error`)")]
+    Backpressure {
+        /// The event.
+        event: T,
+        /// The core it was routed to.
+        core: usize,
+    },
+    /// A core failed; the runtime stops taking input. `finish()` says why.
+    #[error("the runtime stopped after a core failed; call `finish()` for the cause")]
+    Failed(T),
+}
+
+impl<T> SubmitError<T> {
+    /// The event that was not accepted.
+    pub fn into_inner(self) -> T {
+        match self {
+            SubmitError::Closed(e) | SubmitError::Failed(e) => e,
+            SubmitError::Backpressure { event, .. } => event,
+        }
+    }
+}
+
+impl<T> fmt::Debug for SubmitError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SubmitError::Closed(_) => f.write_str("Closed(..)"),
+            SubmitError::Backpressure { core, .. } => {
+                write!(f, "Backpressure {{ core: {core}, .. }}")
+            }
+            SubmitError::Failed(_) => f.write_str("Failed(..)"),
+        }
+    }
+}
+
+/// Why a run ended badly.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RuntimeError {
+    /// User code panicked on a core; the other cores were stopped.
+    #[error("core {core} panicked: {message}")]
+    CorePanicked {
+        /// The core whose operator panicked.
+        core: usize,
+        /// The panic message.
+        message: String,
+    },
+}

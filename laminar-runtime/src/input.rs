@@ -1,0 +1,195 @@
+//! Typed input handles. Each handle owns one SPSC ring into every core, so
+//! any number of threads can submit without a lock: give each thread its own
+//! handle ([`Input::clone`] opens fresh rings).
+
+use crate::channel::{NoCredit, Sender};
+use crate::error::SubmitError;
+use crate::message::{Message, Timestamp};
+use crate::routing::Route;
+use crate::shared::Shared;
+use crate::sync::Arc;
+
+/// Submits events of type `T`, routed by `R`.
+///
+/// ```
+/// # use laminar_runtime::{operator::{Emit, Operator}, pipeline::Pipeline, routing::RoundRobin, Runtime};
+/// # struct Id; impl Operator for Id { type In = u32; type Out = u32;
+/// #   fn on_event<E: Emit<u32>>(&mut self, e: u32, o: &mut E) { o.emit(e) } }
+/// # struct P; impl Pipeline for P { type In = u32; type Out = u32; type Op = Id; type Route = RoundRobin;
+/// #   fn route(&self) -> RoundRobin { RoundRobin::default() } fn instantiate(&self, _: usize) -> Id { Id } }
+/// let mut rt = Runtime::builder().cores(2).build(P)?;
+/// let mut input = rt.input();
+/// std::thread::scope(|s| {
+///     let mut second = input.clone(); // its own rings
+///     s.spawn(move || second.submit(2).unwrap());
+///     input.submit(1).unwrap();
+/// });
+/// let mut out = Vec::new();
+/// rt.finish_into(&mut out)?;
+/// out.sort();
+/// assert_eq!(out, [1, 2]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Input<T: Send + 'static, R> {
+    senders: Vec<Sender<T>>,
+    route: R,
+    shared: Arc<Shared<T>>,
+}
+
+impl<T: Send + 'static, R: Route<T>> Input<T, R> {
+    pub(crate) fn new(shared: Arc<Shared<T>>, route: R) -> Self {
+        let senders = (0..shared.cores.len())
+            .map(|core| shared.open_channel(core))
+            .collect();
+        Input {
+            senders,
+            route,
+            shared,
+        }
+    }
+
+    /// Routes `event` to its core and enqueues it. Under the `Drop` policy a
+    /// full core discards the event and counts it; under `Error` the event
+    /// comes back in the error.
+    #[inline]
+    pub fn submit(&mut self, event: T) -> Result<(), SubmitError<T>> {
+        let cores = self.senders.len();
+        let core = self.route.core_of(&event, cores);
+        let tx = &mut self.senders[core];
+        if !tx.lock() {
+            return Err(SubmitError::Closed(event));
+        }
+        let shared = &self.shared;
+        let result = tx.send_locked(
+            Message::Event(event),
+            shared.config.policy,
+            &|| shared.is_failed(),
+        );
+        tx.unlock();
+        shared.cores[core].waker.notify();
+        match result {
+            Ok(()) | Err(NoCredit::Dropped) => Ok(()),
+            Err(NoCredit::Rejected(m)) => Err(SubmitError::Backpressure {
+                event: unwrap_event(m),
+                core,
+            }),
+            Err(NoCredit::Failed(m)) => Err(SubmitError::Failed(unwrap_event(m))),
+        }
+    }
+
+    /// Submits every event of `events`, holding each core's channel once for
+    /// the whole batch and waking each core once. Stops at the first event
+    /// that is refused and returns it; the events after it stay in the
+    /// iterator.
+    pub fn submit_iter<I: IntoIterator<Item = T>>(
+        &mut self,
+        events: I,
+    ) -> Result<usize, SubmitError<T>> {
+        let mut events = events.into_iter();
+        let cores = self.senders.len();
+        let mut held = 0;
+        while held < cores {
+            if !self.senders[held].lock() {
+                for tx in &self.senders[..held] {
+                    tx.unlock();
+                }
+                return match events.next() {
+                    Some(e) => Err(SubmitError::Closed(e)),
+                    None => Ok(0),
+                };
+            }
+            held += 1;
+        }
+        let shared = &self.shared;
+        let failed = || shared.is_failed();
+        let mut sent = 0;
+        let mut outcome = Ok(());
+        for event in events.by_ref() {
+            let core = self.route.core_of(&event, cores);
+            match self.senders[core].send_locked(
+                Message::Event(event),
+                shared.config.policy,
+                &failed,
+            ) {
+                Ok(()) | Err(NoCredit::Dropped) => sent += 1,
+                Err(NoCredit::Rejected(m)) => {
+                    outcome = Err(SubmitError::Backpressure {
+                        event: unwrap_event(m),
+                        core,
+                    });
+                    break;
+                }
+                Err(NoCredit::Failed(m)) => {
+                    outcome = Err(SubmitError::Failed(unwrap_event(m)));
+                    break;
+                }
+            }
+        }
+        for (core, tx) in self.senders.iter().enumerate() {
+            tx.unlock();
+            shared.cores[core].waker.notify();
+        }
+        outcome.map(|()| sent)
+    }
+
+    /// Promises that no event with a timestamp below `watermark` follows from
+    /// this handle; sent to every core in band.
+    pub fn advance_watermark(&mut self, watermark: Timestamp) -> Result<(), SubmitError<Timestamp>> {
+        let shared = &self.shared;
+        for (core, tx) in self.senders.iter_mut().enumerate() {
+            if !tx.lock() {
+                return Err(SubmitError::Closed(watermark));
+            }
+            // Control messages always wait for credit: dropping a watermark
+            // would stall event time.
+            let r = tx.send_locked(Message::Watermark(watermark), crate::Policy::Block, &|| {
+                shared.is_failed()
+            });
+            tx.unlock();
+            shared.cores[core].waker.notify();
+            if r.is_err() {
+                return Err(SubmitError::Failed(watermark));
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of cores events are spread over.
+    pub fn cores(&self) -> usize {
+        self.senders.len()
+    }
+}
+
+fn unwrap_event<T>(m: Message<T>) -> T {
+    match m {
+        Message::Event(e) => e,
+        // Only events are sent through the paths that call this.
+        _ => unreachable!("a control message was handed back as an event"),
+    }
+}
+
+impl<T: Send + 'static, R> Drop for Input<T, R> {
+    fn drop(&mut self) {
+        // Close first, then wake, so a sleeping core sees the channel done
+        // at once instead of at its next timed wake-up.
+        for (core, tx) in self.senders.iter().enumerate() {
+            tx.shared.close();
+            self.shared.cores[core].waker.wake();
+        }
+    }
+}
+
+impl<T: Send + 'static, R: Route<T>> Clone for Input<T, R> {
+    /// A new handle with its own rings into every core.
+    fn clone(&self) -> Self {
+        Input::new(self.shared.clone(), self.route.clone())
+    }
+}
+
+impl<T: Send + 'static, R> core::fmt::Debug for Input<T, R> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Input")
+            .field("cores", &self.senders.len())
+            .finish_non_exhaustive()
+    }
+}

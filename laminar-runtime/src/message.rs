@@ -1,0 +1,20 @@
+//! What travels through a queue: events and, in band with them, control.
+
+/// Event time, in milliseconds since an epoch the pipeline chooses.
+pub type Timestamp = u64;
+
+/// One item in a core's inbox. Control messages travel in band so that they
+/// keep their order relative to the events around them: a watermark promises
+/// nothing older follows *on this channel*, a barrier cuts the stream for a
+/// checkpoint, and `End` says the channel is done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message<T> {
+    /// A data event.
+    Event(T),
+    /// No event with an earlier timestamp will follow on this channel.
+    Watermark(Timestamp),
+    /// A checkpoint barrier with its checkpoint id.
+    Barrier(u64),
+    /// The sender closed the channel; nothing follows.
+    End,
+}

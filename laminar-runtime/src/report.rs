@@ -1,0 +1,155 @@
+//! What a run did, per core.
+
+use core::fmt;
+use std::time::Duration;
+
+/// Whether a worker ran pinned to a CPU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Pinning {
+    /// Pinning was not asked for.
+    NotRequested,
+    /// Pinned to this CPU id.
+    Pinned(usize),
+    /// Asked for, but the OS refused or has no CPU list; ran unpinned.
+    Failed(&'static str),
+}
+
+impl fmt::Display for Pinning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Pinning::NotRequested => f.write_str("unpinned"),
+            Pinning::Pinned(cpu) => write!(f, "cpu {cpu}"),
+            Pinning::Failed(why) => write!(f, "unpinned ({why})"),
+        }
+    }
+}
+
+/// One core's figures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CoreReport {
+    /// Core index.
+    pub core: usize,
+    /// Pinned or not, and why not.
+    pub pinning: Pinning,
+    /// Events routed to this core and enqueued.
+    pub submitted: u64,
+    /// Events the operator consumed.
+    pub events_in: u64,
+    /// Results written to the outbox.
+    pub events_out: u64,
+    /// Events discarded at ingress under the `Drop` policy.
+    pub dropped: u64,
+    /// Events handed back under the `Error` policy.
+    pub rejected: u64,
+    /// Results discarded because a core failed while this outbox was full.
+    pub outputs_lost: u64,
+    /// Results left in the outbox, unread, when `finish` (not
+    /// `finish_into`) ended the run.
+    pub outputs_unread: u64,
+    /// Watermark messages received.
+    pub watermarks: u64,
+    /// Checkpoint barriers received.
+    pub barriers: u64,
+    /// Times a sender waited for credit.
+    pub blocked: u64,
+    /// Total time senders waited for credit.
+    pub blocked_time: Duration,
+    /// Credits senders took.
+    pub credits_acquired: u64,
+    /// Credits this core gave back.
+    pub credits_released: u64,
+    /// Batches popped from ingress rings.
+    pub batches: u64,
+    /// Times the worker parked for lack of work.
+    pub parks: u64,
+}
+
+impl CoreReport {
+    pub(crate) fn new(core: usize) -> Self {
+        CoreReport {
+            core,
+            pinning: Pinning::NotRequested,
+            submitted: 0,
+            events_in: 0,
+            events_out: 0,
+            dropped: 0,
+            rejected: 0,
+            outputs_lost: 0,
+            outputs_unread: 0,
+            watermarks: 0,
+            barriers: 0,
+            blocked: 0,
+            blocked_time: Duration::ZERO,
+            credits_acquired: 0,
+            credits_released: 0,
+            batches: 0,
+            parks: 0,
+        }
+    }
+}
+
+/// The figures of a whole run, returned by `finish`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Report {
+    /// One entry per core, in core order.
+    pub cores: Vec<CoreReport>,
+    /// Wall time from `build` to the end of `finish`.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// Events consumed over all cores.
+    pub fn events_in(&self) -> u64 {
+        self.cores.iter().map(|c| c.events_in).sum()
+    }
+
+    /// Results emitted over all cores.
+    pub fn events_out(&self) -> u64 {
+        self.cores.iter().map(|c| c.events_out).sum()
+    }
+
+    /// Events dropped at ingress over all cores.
+    pub fn dropped(&self) -> u64 {
+        self.cores.iter().map(|c| c.dropped).sum()
+    }
+
+    /// Events enqueued over all cores.
+    pub fn submitted(&self) -> u64 {
+        self.cores.iter().map(|c| c.submitted).sum()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>8}  {:>11}  {:>7}  pinning",
+            "core", "submitted", "events in", "events out", "dropped", "blocked", "blocked ms", "parks"
+        )?;
+        for c in &self.cores {
+            writeln!(
+                f,
+                "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>8}  {:>11.1}  {:>7}  {}",
+                c.core,
+                c.submitted,
+                c.events_in,
+                c.events_out,
+                c.dropped,
+                c.blocked,
+                c.blocked_time.as_secs_f64() * 1e3,
+                c.parks,
+                c.pinning
+            )?;
+        }
+        write!(
+            f,
+            "total: {} in, {} out, {} dropped, in {:.3} s",
+            self.events_in(),
+            self.events_out(),
+            self.dropped(),
+            self.elapsed.as_secs_f64()
+        )
+    }
+}

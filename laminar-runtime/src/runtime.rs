@@ -1,0 +1,285 @@
+//! The runtime: a builder, the running cores, and `finish`.
+
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::error::{BuildError, RuntimeError};
+use crate::input::Input;
+use crate::pipeline::Pipeline;
+use crate::report::{CoreReport, Report};
+use crate::shared::Shared;
+use crate::spsc::{self, Consumer};
+use crate::sync::Arc;
+use crate::worker::Worker;
+use crate::Policy;
+
+/// A running pipeline: one worker thread per core.
+///
+/// ```
+/// # use laminar_runtime::{operator::{Emit, Operator}, pipeline::Pipeline, routing::RoundRobin, Runtime};
+/// # struct Sq; impl Operator for Sq { type In = u64; type Out = u64;
+/// #   fn on_event<E: Emit<u64>>(&mut self, e: u64, o: &mut E) { o.emit(e * e) } }
+/// # struct P; impl Pipeline for P { type In = u64; type Out = u64; type Op = Sq; type Route = RoundRobin;
+/// #   fn route(&self) -> RoundRobin { RoundRobin::default() } fn instantiate(&self, _: usize) -> Sq { Sq } }
+/// let mut rt = Runtime::builder().cores(2).build(P)?;
+/// let mut input = rt.input();
+/// input.submit_iter(1..=3)?;
+/// drop(input);
+/// let mut out = Vec::new();
+/// let report = rt.finish_into(&mut out)?;
+/// out.sort();
+/// assert_eq!(out, [1, 4, 9]);
+/// assert_eq!(report.events_in(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Runtime<P: Pipeline> {
+    pipeline: P,
+    shared: Arc<Shared<P::In>>,
+    outboxes: Vec<Consumer<P::Out>>,
+    threads: Vec<JoinHandle<CoreReport>>,
+    started: Instant,
+}
+
+/// Names the builder's entry point without a pipeline type.
+pub struct Unbuilt;
+
+impl Runtime<Unbuilt> {
+    /// Starts configuring a runtime.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+}
+
+/// Placeholder pipeline so that `Runtime::builder()` needs no annotation.
+impl Pipeline for Unbuilt {
+    type In = ();
+    type Out = ();
+    type Op = crate::operator::NeverOp;
+    type Route = crate::routing::RoundRobin;
+    fn route(&self) -> Self::Route {
+        crate::routing::RoundRobin::default()
+    }
+    fn instantiate(&self, _core: usize) -> Self::Op {
+        crate::operator::NeverOp
+    }
+}
+
+/// Settings for a [`Runtime`]; see [`Config`] for the defaults.
+#[derive(Clone, Debug, Default)]
+#[must_use]
+pub struct RuntimeBuilder {
+    config: Config,
+}
+
+impl RuntimeBuilder {
+    /// Worker threads, one per core. Default: the machine's parallelism.
+    pub fn cores(mut self, n: usize) -> Self {
+        self.config.cores = n;
+        self
+    }
+
+    /// Pin each worker to its own CPU. Where the OS refuses, the worker runs
+    /// unpinned and the report says so.
+    pub fn pin_cores(mut self, pin: bool) -> Self {
+        self.config.pin_cores = pin;
+        self
+    }
+
+    /// Slots per ingress ring (rounded up to a power of two). Default 4096.
+    pub fn queue_capacity(mut self, n: usize) -> Self {
+        self.config.queue_capacity = n;
+        self
+    }
+
+    /// Most messages a worker takes from one ring at a time. Default 256.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.config.batch_size = n;
+        self
+    }
+
+    /// Slots per outbox ring. Default 8192.
+    pub fn outbox_capacity(mut self, n: usize) -> Self {
+        self.config.outbox_capacity = n;
+        self
+    }
+
+    /// What a submit does when its core has no credit. Default `Block`.
+    pub fn backpressure(mut self, policy: Policy) -> Self {
+        self.config.policy = policy;
+        self
+    }
+
+    /// The settings so far.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Starts one worker per core, each with its own instance of the
+    /// pipeline's operator chain.
+    pub fn build<P: Pipeline>(self, pipeline: P) -> Result<Runtime<P>, BuildError> {
+        let config = self.config;
+        if config.cores == 0 {
+            return Err(BuildError::ZeroCores);
+        }
+        if config.queue_capacity < 2 {
+            return Err(BuildError::QueueTooSmall(config.queue_capacity));
+        }
+        let cpus = if config.pin_cores {
+            Some(core_affinity::get_core_ids().unwrap_or_default())
+        } else {
+            None
+        };
+        let cores = config.cores;
+        let outbox_capacity = config.outbox_capacity;
+        let shared = Arc::new(Shared::new(config));
+        let mut rt = Runtime {
+            pipeline,
+            shared: shared.clone(),
+            outboxes: Vec::with_capacity(cores),
+            threads: Vec::with_capacity(cores),
+            started: Instant::now(),
+        };
+        for core in 0..cores {
+            let (tx, rx) = spsc::channel(outbox_capacity);
+            rt.outboxes.push(rx);
+            let worker = Worker {
+                core,
+                op: rt.pipeline.instantiate(core),
+                outbox: tx,
+                shared: shared.clone(),
+                pin: cpus.as_ref().map(|ids| {
+                    (!ids.is_empty()).then(|| ids[core % ids.len()])
+                }),
+            };
+            let spawned = std::thread::Builder::new()
+                .name(format!("laminar-core-{core}"))
+                .spawn(move || worker.run());
+            match spawned {
+                Ok(handle) => rt.threads.push(handle),
+                // Dropping `rt` stops the workers already started.
+                Err(source) => return Err(BuildError::Spawn { core, source }),
+            }
+        }
+        Ok(rt)
+    }
+}
+
+impl<P: Pipeline> Runtime<P> {
+    /// A new input handle with its own rings into every core.
+    pub fn input(&self) -> Input<P::In, P::Route> {
+        Input::new(self.shared.clone(), self.pipeline.route())
+    }
+
+    /// Number of cores.
+    pub fn cores(&self) -> usize {
+        self.shared.cores.len()
+    }
+
+    /// The pipeline's Mermaid flowchart.
+    pub fn describe(&self) -> &'static str {
+        self.pipeline.describe()
+    }
+
+    /// Moves every result ready now into `buf`; returns how many.
+    pub fn drain(&mut self, buf: &mut Vec<P::Out>) -> usize {
+        let before = buf.len();
+        for rx in &mut self.outboxes {
+            buf.extend(rx.pop_batch(usize::MAX));
+        }
+        buf.len() - before
+    }
+
+    /// Closes every input, lets each core drain its inboxes and flush its
+    /// operator, joins the threads, and appends the remaining results to
+    /// `buf`. Input handles still alive are refused from then on with
+    /// [`SubmitError::Closed`](crate::SubmitError).
+    pub fn finish_into(mut self, buf: &mut Vec<P::Out>) -> Result<Report, RuntimeError> {
+        self.shared.close_all();
+        self.wait(|rt| {
+            rt.drain(buf);
+        })
+    }
+
+    /// Like [`finish_into`](Self::finish_into) for pipelines whose results
+    /// leave through their own terminal stage. Results still in an outbox
+    /// are not lost silently: each is counted in its core's
+    /// [`outputs_unread`](crate::CoreReport::outputs_unread).
+    pub fn finish(mut self) -> Result<Report, RuntimeError> {
+        self.shared.close_all();
+        let mut unread = vec![0u64; self.outboxes.len()];
+        self.wait(|rt| {
+            for (rx, n) in rt.outboxes.iter_mut().zip(&mut unread) {
+                *n += rx.pop_batch(usize::MAX).count() as u64;
+            }
+        })
+        .map(|mut report| {
+            for (c, n) in report.cores.iter_mut().zip(unread) {
+                c.outputs_unread = n;
+            }
+            report
+        })
+    }
+
+    fn wait(&mut self, mut drain: impl FnMut(&mut Self)) -> Result<Report, RuntimeError> {
+        while self.threads.iter().any(|t| !t.is_finished()) {
+            drain(self);
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        let mut cores = Vec::with_capacity(self.threads.len());
+        for (core, t) in self.threads.drain(..).enumerate() {
+            match t.join() {
+                Ok(r) => cores.push(r),
+                // Worker code catches user panics; this is one of our own.
+                Err(_) => {
+                    self.shared
+                        .fail(core, "the worker thread itself panicked".to_owned());
+                    cores.push(CoreReport::new(core));
+                }
+            }
+        }
+        drain(self);
+        for c in &mut cores {
+            let t = self.shared.ingress_totals(c.core);
+            c.submitted = t.submitted;
+            c.dropped = t.dropped;
+            c.rejected = t.rejected;
+            c.blocked = t.blocked;
+            c.blocked_time = Duration::from_nanos(t.blocked_ns);
+            c.credits_acquired = t.credits_acquired;
+            c.credits_released = t.credits_released;
+        }
+        if let Some((core, message)) = self.shared.failure() {
+            return Err(RuntimeError::CorePanicked { core, message });
+        }
+        Ok(Report {
+            cores,
+            elapsed: self.started.elapsed(),
+        })
+    }
+}
+
+impl<P: Pipeline> Drop for Runtime<P> {
+    /// A runtime dropped without `finish` still stops and joins its cores;
+    /// its unread results are dropped with it.
+    fn drop(&mut self) {
+        if self.threads.is_empty() {
+            return;
+        }
+        self.shared.close_all();
+        let _ = self.wait(|rt| {
+            for rx in &mut rt.outboxes {
+                rx.pop_batch(usize::MAX).for_each(drop);
+            }
+        });
+    }
+}
+
+impl<P: Pipeline> core::fmt::Debug for Runtime<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("cores", &self.cores())
+            .field("config", &self.shared.config)
+            .finish_non_exhaustive()
+    }
+}

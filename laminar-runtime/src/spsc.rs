@@ -1,0 +1,358 @@
+//! A bounded, lock-free single-producer single-consumer ring.
+//!
+//! The ring is the only structure two cores share on the data path, so it is
+//! built to touch as few shared cache lines as possible:
+//!
+//! - `head` (written by the consumer) and `tail` (written by the producer) live
+//!   on separate cache lines;
+//! - each side keeps a private copy of the other side's index and reloads the
+//!   shared one only when its copy says the ring is full (producer) or empty
+//!   (consumer);
+//! - batch operations publish once per batch: one release store for any number
+//!   of items.
+//!
+//! [`channel`] splits a ring into a [`Producer`] and a [`Consumer`]. Both are
+//! `Send` and neither is `Clone`, so "one producer, one consumer" is a fact the
+//! compiler enforces rather than a rule callers must keep.
+//!
+//! ```
+//! use laminar_runtime::spsc;
+//!
+//! let (mut tx, mut rx) = spsc::channel::<u32>(4);
+//! assert_eq!(tx.push_iter(&mut (0..10)), 4); // only four fit
+//! assert_eq!(rx.pop(), Some(0));
+//! let rest: Vec<u32> = rx.pop_batch(usize::MAX).collect();
+//! assert_eq!(rest, [1, 2, 3]);
+//! ```
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::mem::MaybeUninit;
+
+use crossbeam_utils::CachePadded;
+
+use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
+
+struct Ring<T> {
+    /// Index of the next slot to read; written only by the consumer.
+    head: CachePadded<AtomicUsize>,
+    /// Index of the next slot to write; written only by the producer.
+    tail: CachePadded<AtomicUsize>,
+    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    mask: usize,
+}
+
+// SAFETY: the ring hands each slot to exactly one side at a time (the producer
+// owns `[tail, head + cap)`, the consumer `[head, tail)`), and the release/acquire
+// pairs on `head` and `tail` order every slot access with the hand-over. Values
+// move between threads, so `T: Send` is required and sufficient.
+unsafe impl<T: Send> Sync for Ring<T> {}
+// SAFETY: as above; the ring owns `T`s, which may be sent.
+unsafe impl<T: Send> Send for Ring<T> {}
+
+impl<T> Ring<T> {
+    #[inline(always)]
+    fn slot(&self, index: usize) -> &UnsafeCell<MaybeUninit<T>> {
+        // The mask keeps the index in bounds; `get_unchecked` would save a
+        // compare that the optimizer already removes for power-of-two masks.
+        &self.slots[index & self.mask]
+    }
+
+    fn capacity(&self) -> usize {
+        self.mask + 1
+    }
+}
+
+impl<T> Drop for Ring<T> {
+    fn drop(&mut self) {
+        // Both halves are gone, so the shared indices are final.
+        let head = self.head.load(Ordering::Acquire);
+        let tail = self.tail.load(Ordering::Acquire);
+        let mut i = head;
+        while i != tail {
+            self.slot(i).with_mut(|p| {
+                // SAFETY: slots in `[head, tail)` were written by the producer
+                // and not yet read by the consumer; each is dropped once here.
+                unsafe { (*p).assume_init_drop() }
+            });
+            i = i.wrapping_add(1);
+        }
+    }
+}
+
+/// Creates a ring holding at least `capacity` items (rounded up to a power of
+/// two, minimum 1) and returns its two halves.
+pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
+    let cap = capacity.max(1).next_power_of_two();
+    let slots = (0..cap)
+        .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
+        .collect::<Vec<_>>()
+        .into_boxed_slice();
+    let ring = Arc::new(Ring {
+        head: CachePadded::new(AtomicUsize::new(0)),
+        tail: CachePadded::new(AtomicUsize::new(0)),
+        slots,
+        mask: cap - 1,
+    });
+    (
+        Producer {
+            ring: ring.clone(),
+            tail: 0,
+            cached_head: 0,
+            _not_sync: PhantomData,
+        },
+        Consumer {
+            ring,
+            head: 0,
+            cached_tail: 0,
+            _not_sync: PhantomData,
+        },
+    )
+}
+
+/// The writing half of a ring. `Send`, not `Clone`, not `Sync`.
+pub struct Producer<T> {
+    ring: Arc<Ring<T>>,
+    tail: usize,
+    cached_head: usize,
+    _not_sync: PhantomData<core::cell::Cell<()>>,
+}
+
+/// The reading half of a ring. `Send`, not `Clone`, not `Sync`.
+pub struct Consumer<T> {
+    ring: Arc<Ring<T>>,
+    head: usize,
+    cached_tail: usize,
+    _not_sync: PhantomData<core::cell::Cell<()>>,
+}
+
+// SAFETY: a half may move to another thread; it is the only handle on its side
+// of the ring, and the ring itself is `Send + Sync` for `T: Send`.
+unsafe impl<T: Send> Send for Producer<T> {}
+// SAFETY: as for `Producer`.
+unsafe impl<T: Send> Send for Consumer<T> {}
+
+impl<T> Producer<T> {
+    /// How many items the ring holds at most.
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+
+    /// Free slots, reloading the consumer's index only if the cached one
+    /// shows fewer than `want`.
+    #[inline(always)]
+    fn free(&mut self, want: usize) -> usize {
+        let cap = self.ring.capacity();
+        let free = cap - self.tail.wrapping_sub(self.cached_head);
+        if free >= want {
+            return free;
+        }
+        self.cached_head = self.ring.head.load(Ordering::Acquire);
+        cap - self.tail.wrapping_sub(self.cached_head)
+    }
+
+    #[inline(always)]
+    fn write(&mut self, index: usize, value: T) {
+        self.ring.slot(index).with_mut(|p| {
+            // SAFETY: `index` is in `[tail, head + cap)`, a range only the
+            // producer touches; the slot is empty (never written, or read and
+            // released by the consumer, which the acquire load of `head` orders).
+            unsafe { (*p).write(value) };
+        });
+    }
+
+    /// Pushes one item, or hands it back if the ring is full.
+    #[inline]
+    pub fn push(&mut self, value: T) -> Result<(), Full<T>> {
+        if self.free(1) == 0 {
+            return Err(Full(value));
+        }
+        self.write(self.tail, value);
+        self.tail = self.tail.wrapping_add(1);
+        self.ring.tail.store(self.tail, Ordering::Release);
+        Ok(())
+    }
+
+    /// Pushes items from `iter` until it ends or the ring is full, publishing
+    /// them with one store. Items that did not fit stay in the iterator.
+    /// Returns how many were pushed.
+    #[inline]
+    pub fn push_iter<I: Iterator<Item = T>>(&mut self, iter: &mut I) -> usize {
+        let free = self.free(usize::MAX);
+        let start = self.tail;
+        let mut n = 0;
+        while n < free {
+            let Some(value) = iter.next() else { break };
+            self.write(start.wrapping_add(n), value);
+            n += 1;
+        }
+        if n > 0 {
+            self.tail = start.wrapping_add(n);
+            self.ring.tail.store(self.tail, Ordering::Release);
+        }
+        n
+    }
+
+    /// Pushes clones of the front of `items` until the ring is full, with one
+    /// store. Returns how many were pushed.
+    #[inline]
+    pub fn push_slice(&mut self, items: &[T]) -> usize
+    where
+        T: Clone,
+    {
+        self.push_iter(&mut items.iter().cloned())
+    }
+
+    /// Free slots as last seen; may under-report, never over-reports.
+    pub fn slots(&mut self) -> usize {
+        self.free(usize::MAX)
+    }
+
+    /// True once the consumer has been dropped.
+    pub fn is_abandoned(&self) -> bool {
+        Arc::strong_count(&self.ring) == 1
+    }
+}
+
+impl<T> Consumer<T> {
+    /// How many items the ring holds at most.
+    pub fn capacity(&self) -> usize {
+        self.ring.capacity()
+    }
+
+    #[inline(always)]
+    fn available(&mut self, want: usize) -> usize {
+        let ready = self.cached_tail.wrapping_sub(self.head);
+        if ready >= want {
+            return ready;
+        }
+        self.cached_tail = self.ring.tail.load(Ordering::Acquire);
+        self.cached_tail.wrapping_sub(self.head)
+    }
+
+    #[inline(always)]
+    fn read(&self, index: usize) -> T {
+        self.ring.slot(index).with_mut(|p| {
+            // SAFETY: `index` is in `[head, tail)`: the producer wrote it and
+            // published it with the release store the acquire load of `tail`
+            // saw; the consumer reads each such slot once before releasing it.
+            unsafe { (*p).assume_init_read() }
+        })
+    }
+
+    /// Pops one item, if any.
+    #[inline]
+    pub fn pop(&mut self) -> Option<T> {
+        if self.available(1) == 0 {
+            return None;
+        }
+        let value = self.read(self.head);
+        self.head = self.head.wrapping_add(1);
+        self.ring.head.store(self.head, Ordering::Release);
+        Some(value)
+    }
+
+    /// Takes up to `max` items as an iterator. The slots are released to the
+    /// producer with one store when the batch is dropped; items not iterated
+    /// stay in the ring.
+    #[inline]
+    pub fn pop_batch(&mut self, max: usize) -> Batch<'_, T> {
+        let len = self.available(max).min(max);
+        Batch {
+            consumer: self,
+            taken: 0,
+            len,
+        }
+    }
+
+    /// Items ready to pop, as last seen; may under-report.
+    pub fn len(&mut self) -> usize {
+        self.available(usize::MAX)
+    }
+
+    /// True if no item is ready.
+    pub fn is_empty(&mut self) -> bool {
+        self.available(1) == 0
+    }
+
+    /// True once the producer has been dropped.
+    pub fn is_abandoned(&self) -> bool {
+        Arc::strong_count(&self.ring) == 1
+    }
+}
+
+/// Items popped by [`Consumer::pop_batch`]; releases its slots on drop.
+pub struct Batch<'a, T> {
+    consumer: &'a mut Consumer<T>,
+    taken: usize,
+    len: usize,
+}
+
+impl<T> Batch<'_, T> {
+    /// Items in this batch, taken or not.
+    pub fn capacity(&self) -> usize {
+        self.len
+    }
+}
+
+impl<T> Iterator for Batch<'_, T> {
+    type Item = T;
+
+    #[inline]
+    fn next(&mut self) -> Option<T> {
+        if self.taken == self.len {
+            return None;
+        }
+        let value = self.consumer.read(self.consumer.head.wrapping_add(self.taken));
+        self.taken += 1;
+        Some(value)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.len - self.taken;
+        (n, Some(n))
+    }
+}
+
+impl<T> ExactSizeIterator for Batch<'_, T> {}
+
+impl<T> Drop for Batch<'_, T> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.taken > 0 {
+            let c = &mut *self.consumer;
+            c.head = c.head.wrapping_add(self.taken);
+            c.ring.head.store(c.head, Ordering::Release);
+        }
+    }
+}
+
+/// The value a full ring handed back.
+#[derive(PartialEq, Eq)]
+pub struct Full<T>(pub T);
+
+impl<T> fmt::Debug for Full<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Full(..)")
+    }
+}
+
+impl<T> fmt::Display for Full<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the ring is full")
+    }
+}
+
+impl<T> std::error::Error for Full<T> {}
+
+impl<T> fmt::Debug for Producer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer").field("capacity", &self.capacity()).finish()
+    }
+}
+
+impl<T> fmt::Debug for Consumer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer").field("capacity", &self.capacity()).finish()
+    }
+}
