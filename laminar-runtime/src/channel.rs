@@ -52,10 +52,12 @@ impl ChannelShared {
     pub(crate) fn close(&self) {
         let backoff = Backoff::new();
         loop {
-            match self
-                .state
-                .compare_exchange_weak(OPEN, CLOSED, Ordering::AcqRel, Ordering::Acquire)
-            {
+            match self.state.compare_exchange_weak(
+                OPEN,
+                CLOSED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
                 Ok(_) => return,
                 Err(CLOSED) => return,
                 Err(_) => backoff.snooze(),
@@ -267,4 +269,3 @@ impl IngressTotals {
         self.credits_released += c.credits.released.get();
     }
 }
-

@@ -60,11 +60,9 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             return Err(SubmitError::Closed(event));
         }
         let shared = &self.shared;
-        let result = tx.send_locked(
-            Message::Event(event),
-            shared.config.policy,
-            &|| shared.is_failed(),
-        );
+        let result = tx.send_locked(Message::Event(event), shared.config.policy, &|| {
+            shared.is_failed()
+        });
         tx.unlock();
         shared.cores[core].waker.notify();
         match result {
@@ -134,7 +132,10 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
 
     /// Promises that no event with a timestamp below `watermark` follows from
     /// this handle; sent to every core in band.
-    pub fn advance_watermark(&mut self, watermark: Timestamp) -> Result<(), SubmitError<Timestamp>> {
+    pub fn advance_watermark(
+        &mut self,
+        watermark: Timestamp,
+    ) -> Result<(), SubmitError<Timestamp>> {
         let shared = &self.shared;
         for (core, tx) in self.senders.iter_mut().enumerate() {
             if !tx.lock() {

@@ -65,6 +65,7 @@ pub mod routing;
 mod runtime;
 mod shared;
 pub mod spsc;
+pub mod stage;
 mod sync;
 mod worker;
 

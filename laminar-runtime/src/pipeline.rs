@@ -3,7 +3,6 @@
 
 use crate::operator::Operator;
 
-
 /// What `stream!` produces and [`Runtime::builder`](crate::Runtime::builder)
 /// consumes.
 ///
@@ -34,7 +33,7 @@ use crate::operator::Operator;
     label = "expected a pipeline here",
     note = "build one with `laminar::stream! {{ Type -> stage(...) -> ... }}`"
 )]
-pub trait Pipeline: Send + Sync + 'static {
+pub trait Pipeline: Send + 'static {
     /// The events its inputs accept.
     type In: Send + 'static;
     /// What reaches its outboxes.
@@ -55,4 +54,3 @@ pub trait Pipeline: Send + Sync + 'static {
         ""
     }
 }
-

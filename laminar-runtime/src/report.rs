@@ -126,7 +126,14 @@ impl fmt::Display for Report {
         writeln!(
             f,
             "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>8}  {:>11}  {:>7}  pinning",
-            "core", "submitted", "events in", "events out", "dropped", "blocked", "blocked ms", "parks"
+            "core",
+            "submitted",
+            "events in",
+            "events out",
+            "dropped",
+            "blocked",
+            "blocked ms",
+            "parks"
         )?;
         for c in &self.cores {
             writeln!(

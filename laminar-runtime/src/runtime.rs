@@ -3,6 +3,7 @@
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use crate::Policy;
 use crate::config::Config;
 use crate::error::{BuildError, RuntimeError};
 use crate::input::Input;
@@ -12,7 +13,6 @@ use crate::shared::Shared;
 use crate::spsc::{self, Consumer};
 use crate::sync::Arc;
 use crate::worker::Worker;
-use crate::Policy;
 
 /// A running pipeline: one worker thread per core.
 ///
@@ -148,9 +148,9 @@ impl RuntimeBuilder {
                 op: rt.pipeline.instantiate(core),
                 outbox: tx,
                 shared: shared.clone(),
-                pin: cpus.as_ref().map(|ids| {
-                    (!ids.is_empty()).then(|| ids[core % ids.len()])
-                }),
+                pin: cpus
+                    .as_ref()
+                    .map(|ids| (!ids.is_empty()).then(|| ids[core % ids.len()])),
             };
             let spawned = std::thread::Builder::new()
                 .name(format!("laminar-core-{core}"))

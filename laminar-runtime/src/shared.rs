@@ -114,7 +114,10 @@ impl<T> Shared<T> {
     }
 
     pub(crate) fn failure(&self) -> Option<(usize, String)> {
-        self.failure.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.failure
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     pub(crate) fn ingress_totals(&self, core: usize) -> IngressTotals {

@@ -281,6 +281,14 @@ impl<T> Consumer<T> {
     }
 }
 
+impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        // Publishes items a leaked (`mem::forget`) batch took but never
+        // released, so the ring's drop does not drop them again.
+        self.ring.head.store(self.head, Ordering::Release);
+    }
+}
+
 /// Items popped by [`Consumer::pop_batch`]; releases its slots on drop.
 pub struct Batch<'a, T> {
     consumer: &'a mut Consumer<T>,
@@ -303,7 +311,15 @@ impl<T> Iterator for Batch<'_, T> {
         if self.taken == self.len {
             return None;
         }
-        let value = self.consumer.read(self.consumer.head.wrapping_add(self.taken));
+        let c = &mut *self.consumer;
+        let value = c.read(c.head);
+        // The private head advances per item (the shared one is still
+        // published once, when the batch drops). Reading at `head + taken`
+        // and advancing only in `drop` was unsound: a batch leaked with
+        // `mem::forget` (safe code) left `head` behind the items it had
+        // moved out, so the next pop handed them out again and the ring's
+        // drop dropped them a second time.
+        c.head = c.head.wrapping_add(1);
         self.taken += 1;
         Some(value)
     }
@@ -320,8 +336,8 @@ impl<T> Drop for Batch<'_, T> {
     #[inline]
     fn drop(&mut self) {
         if self.taken > 0 {
-            let c = &mut *self.consumer;
-            c.head = c.head.wrapping_add(self.taken);
+            // `next` already advanced the private head past the taken items.
+            let c = &*self.consumer;
             c.ring.head.store(c.head, Ordering::Release);
         }
     }
@@ -347,12 +363,16 @@ impl<T> std::error::Error for Full<T> {}
 
 impl<T> fmt::Debug for Producer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Producer").field("capacity", &self.capacity()).finish()
+        f.debug_struct("Producer")
+            .field("capacity", &self.capacity())
+            .finish()
     }
 }
 
 impl<T> fmt::Debug for Consumer<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Consumer").field("capacity", &self.capacity()).finish()
+        f.debug_struct("Consumer")
+            .field("capacity", &self.capacity())
+            .finish()
     }
 }

@@ -4,7 +4,37 @@
 //! and run as monomorphized operator chains, one instance per core, on a
 //! thread-per-core [`Runtime`] that owns the queues, the routing and the
 //! backpressure.
+//!
+//! ```
+//! use laminar::prelude::*;
+//!
+//! #[derive(Clone, Debug)]
+//! struct Bid { auction: u64, price: u64 }
+//!
+//! let q = stream! {
+//!     Bid
+//!     -> key_by(|b| b.auction)
+//!     -> filter(|b| b.price > 10)
+//!     -> map(|b| (b.auction, b.price))
+//! };
+//! let mut rt = Runtime::builder().cores(2).build(q)?;
+//! let mut input = rt.input();
+//! for i in 0..100 {
+//!     input.submit(Bid { auction: i % 7, price: i })?;
+//! }
+//! drop(input);
+//! let mut out = Vec::new();
+//! let report = rt.finish_into(&mut out)?;
+//! assert_eq!(out.len(), 89);
+//! assert_eq!(report.events_in(), 100);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
+#[doc = include_str!("stream.md")]
+pub use laminar_macros::stream;
+
+pub use laminar_runtime::stage::bounds::{Event, Key, StageFn};
+pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::{
     BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, Message, Operator,
     Pinning, Pipeline, Policy, Report, RoundRobin, Route, Runtime, RuntimeBuilder, RuntimeError,
@@ -13,5 +43,14 @@ pub use laminar_runtime::{
 
 /// Everything a pipeline author needs in scope.
 pub mod prelude {
+    pub use crate::stream;
     pub use crate::{Emit, Input, Operator, Pipeline, Policy, Report, Runtime, SubmitError};
+}
+
+/// What `stream!` expands to names the runtime only through this module, so
+/// that users depend on one crate and the runtime's internals can move.
+/// Not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use laminar_runtime::stage::builder::{Builder, Built, source, stub};
 }

@@ -1,0 +1,123 @@
+//! A Mermaid flowchart of a plan, made at compile time, so a person can look
+//! at the dataflow instead of reading it.
+
+use std::fmt::Write;
+
+use quote::ToTokens;
+
+use crate::plan::{Output, Plan, Routing};
+
+/// Longest label text before it is cut with an ellipsis.
+const LABEL_MAX: usize = 60;
+
+/// The flowchart of `plan`.
+pub fn mermaid(plan: &Plan) -> String {
+    let mut s = String::from("flowchart LR\n");
+    let source = label(&plan.source.to_token_stream().to_string());
+    let _ = writeln!(s, "    input[/\"{source}\"/]");
+    let route = match &plan.routing {
+        Routing::RoundRobin => "round-robin".to_owned(),
+        Routing::ByKey { key, .. } => {
+            format!("key_by({}): hash → key group → core", label(&tidy(key)))
+        }
+    };
+    s.push_str("    subgraph core[\"on every core: one fused chain\"]\n");
+    let mut ids = Vec::new();
+    for (i, step) in plan.steps.iter().enumerate() {
+        let args: Vec<String> = step.args.iter().map(tidy).collect();
+        let text = label(&format!("{}({})", step.op.name, args.join(", ")));
+        let _ = writeln!(s, "        s{i}[\"{text}\"]");
+        ids.push(format!("s{i}"));
+    }
+    if ids.is_empty() {
+        s.push_str("        s0[\"pass through\"]\n");
+        ids.push("s0".to_owned());
+    }
+    s.push_str("    end\n");
+    let _ = writeln!(s, "    input -->|\"{}\"| {}", label(&route), ids[0]);
+    for pair in ids.windows(2) {
+        let _ = writeln!(s, "    {} --> {}", pair[0], pair[1]);
+    }
+    if plan.output == Output::Outbox {
+        let _ = writeln!(s, "    {} --> output[(\"outboxes\")]", ids[ids.len() - 1]);
+    }
+    s
+}
+
+/// Tokens printed as a person would write them (near enough).
+fn tidy(expr: &impl ToTokens) -> String {
+    let raw = expr.to_token_stream().to_string();
+    let mut out = raw
+        .replace(" . ", ".")
+        .replace(" ,", ",")
+        .replace("( ", "(")
+        .replace(" )", ")")
+        .replace(" !", "!");
+    // `f (x)` → `f(x)`, but `|b| (x)` keeps its space.
+    let chars: Vec<char> = out.chars().collect();
+    out = chars
+        .iter()
+        .enumerate()
+        .filter(|&(i, &c)| {
+            !(c == ' '
+                && chars.get(i + 1) == Some(&'(')
+                && i > 0
+                && (chars[i - 1].is_alphanumeric() || chars[i - 1] == '_' || chars[i - 1] == '!'))
+        })
+        .map(|(_, &c)| c)
+        .collect();
+    // `| b |` → `|b|`: closure bars are the only `|` with spaces inside.
+    if let Some(rest) = out.strip_prefix("| ")
+        && let Some(end) = rest.find(" |")
+    {
+        out = format!("|{}|{}", &rest[..end], &rest[end + 2..]);
+    }
+    out
+}
+
+/// Escapes text for a quoted Mermaid label and cuts it to length.
+fn label(text: &str) -> String {
+    let mut cut: String = text.chars().take(LABEL_MAX).collect();
+    if text.chars().count() > LABEL_MAX {
+        cut.push('…');
+    }
+    cut.replace('"', "#quot;")
+        .replace('<', "#lt;")
+        .replace('>', "#gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ast::PipelineAst;
+    use crate::plan::plan;
+
+    fn chart(src: &str) -> String {
+        mermaid(&plan(syn::parse_str::<PipelineAst>(src).unwrap()))
+    }
+
+    #[test]
+    fn keyed_pipeline() {
+        let c = chart("Bid -> key_by(|b| b.auction) -> map(|b| (b.auction, b.price))");
+        assert!(c.starts_with("flowchart LR\n"));
+        assert!(c.contains("input[/\"Bid\"/]"), "{c}");
+        assert!(c.contains("key_by(|b| b.auction): hash"), "{c}");
+        assert!(c.contains("s0[\"map(|b| (b.auction, b.price))\"]"), "{c}");
+        assert!(c.contains("s0 --> output"), "{c}");
+    }
+
+    #[test]
+    fn terminal_has_no_outbox_and_quotes_are_escaped() {
+        let c = chart(r#"u8 -> inspect(|x| println!("{x}")) -> for_each(|x| drop(x))"#);
+        assert!(!c.contains("output"), "{c}");
+        assert!(c.contains("#quot;"), "{c}");
+        assert!(c.contains("s0 --> s1"), "{c}");
+    }
+
+    #[test]
+    fn empty_chain_passes_through() {
+        let c = chart("u8");
+        assert!(c.contains("pass through"), "{c}");
+        assert!(c.contains("round-robin"), "{c}");
+    }
+}

@@ -1,0 +1,35 @@
+//! The traits the builder's bounds are stated in, so that what rustc says
+//! when a bound fails speaks of streams, not of the builder's internals.
+
+use core::hash::Hash;
+
+/// A type that can flow through a pipeline: it moves between threads, so it
+/// must be `Send + 'static`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a stream event: events move between cores",
+    label = "this type is not `Send + 'static`",
+    note = "use owned, thread-safe data in events: `Arc` instead of `Rc`, `String` instead of `&str`"
+)]
+pub trait Event: Send + 'static {}
+
+impl<T: Send + 'static> Event for T {}
+
+/// A key that routes events to cores and indexes keyed state.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a key: keys must be `Hash + Eq + Clone + Send + 'static`",
+    label = "this key type does not implement all of `Hash + Eq + Clone + Send`",
+    note = "derive `Hash, PartialEq, Eq, Clone` on the key type, or key by a field that has them (floats are not `Eq`: key by their bits or a rounded integer)"
+)]
+pub trait Key: Hash + Eq + Clone + Send + 'static {}
+
+impl<K: Hash + Eq + Clone + Send + 'static> Key for K {}
+
+/// A closure a stage can run on every core: each core gets its own clone.
+#[diagnostic::on_unimplemented(
+    message = "this closure cannot run on every core: it must be `Clone + Send + 'static`",
+    label = "captures something that is not `Clone + Send + 'static`",
+    note = "each core gets its own clone of every closure; capture `Arc` instead of `Rc` or references, and `move` owned values in"
+)]
+pub trait StageFn: Clone + Send + 'static {}
+
+impl<F: Clone + Send + 'static> StageFn for F {}

@@ -1,0 +1,17 @@
+//! The stages a `stream!` pipeline is built from, and how they fuse.
+//!
+//! Each stage is an [`Operator`](crate::Operator). [`Then`] joins two of them
+//! so that the first one's `emit` is a direct call into the second one's
+//! `on_event`: a whole chain is one monomorphized function per core, with no
+//! queue, box or virtual call between stages.
+//!
+//! The macro does not name these types; it calls the methods of
+//! [`Builder`](builder::Builder), whose signatures give every closure its
+//! argument type, so a type error lands on the user's closure.
+
+pub mod bounds;
+pub mod builder;
+mod fuse;
+pub mod stateless;
+
+pub use fuse::{Identity, Then};
