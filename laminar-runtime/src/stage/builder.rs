@@ -40,6 +40,9 @@ pub struct Builder<S, R, C, T> {
     _types: PhantomData<fn(S) -> T>,
 }
 
+/// The builder after one more stage `Op` whose output is `U`.
+pub type Next<S, R, C, Op, U> = Builder<S, R, Then<C, Op>, U>;
+
 /// Starts a pipeline whose events are `S`, spread round-robin.
 #[inline]
 pub fn source<S: Event>() -> Builder<S, RoundRobin, Identity<S>, S> {
@@ -52,7 +55,7 @@ pub fn source<S: Event>() -> Builder<S, RoundRobin, Identity<S>, S> {
 
 impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
     #[inline]
-    fn then<Op, U>(self, op: Op) -> Builder<S, R, Then<C, Op>, U> {
+    fn then<Op, U>(self, op: Op) -> Next<S, R, C, Op, U> {
         Builder {
             route: self.route,
             chain: Then::new(self.chain, op),
@@ -62,7 +65,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
 
     /// `map(|event| new_event)`.
     #[inline]
-    pub fn map<U: Event, F>(self, f: F) -> Builder<S, R, Then<C, Map<F, T, U>>, U>
+    pub fn map<U: Event, F>(self, f: F) -> Next<S, R, C, Map<F, T, U>, U>
     where
         F: FnMut(T) -> U + StageFn,
     {
@@ -71,7 +74,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
 
     /// `filter(|event| keep)`.
     #[inline]
-    pub fn filter<F>(self, f: F) -> Builder<S, R, Then<C, Filter<F, T, T>>, T>
+    pub fn filter<F>(self, f: F) -> Next<S, R, C, Filter<F, T, T>, T>
     where
         F: FnMut(&T) -> bool + StageFn,
     {
@@ -80,7 +83,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
 
     /// `filter_map(|event| Some(new_event))`.
     #[inline]
-    pub fn filter_map<U: Event, F>(self, f: F) -> Builder<S, R, Then<C, FilterMap<F, T, U>>, U>
+    pub fn filter_map<U: Event, F>(self, f: F) -> Next<S, R, C, FilterMap<F, T, U>, U>
     where
         F: FnMut(T) -> Option<U> + StageFn,
     {
@@ -89,7 +92,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
 
     /// `flat_map(|event| iterable)`.
     #[inline]
-    pub fn flat_map<It, F>(self, f: F) -> Builder<S, R, Then<C, FlatMap<F, T, It>>, It::Item>
+    pub fn flat_map<It, F>(self, f: F) -> Next<S, R, C, FlatMap<F, T, It>, It::Item>
     where
         F: FnMut(T) -> It + StageFn,
         It: IntoIterator + 'static,
@@ -100,7 +103,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
 
     /// `inspect(|event| ...)`.
     #[inline]
-    pub fn inspect<F>(self, f: F) -> Builder<S, R, Then<C, Inspect<F, T, T>>, T>
+    pub fn inspect<F>(self, f: F) -> Next<S, R, C, Inspect<F, T, T>, T>
     where
         F: FnMut(&T) + StageFn,
     {
@@ -109,7 +112,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
 
     /// `for_each(|event| ...)`: ends the pipeline; nothing reaches the outboxes.
     #[inline]
-    pub fn for_each<F>(self, f: F) -> Builder<S, R, Then<C, ForEach<F, T, Infallible>>, Infallible>
+    pub fn for_each<F>(self, f: F) -> Next<S, R, C, ForEach<F, T, Infallible>, Infallible>
     where
         F: FnMut(T) + StageFn,
     {
