@@ -53,7 +53,10 @@ pub fn source<S: Event>() -> Builder<S, RoundRobin, Identity<S>, S> {
     }
 }
 
-impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
+// The impl blocks carry no bounds: each method states only what its own
+// stage needs, so one ill-typed stage yields one error, not a cascade
+// through every later stage and `build`.
+impl<S, R, C, T> Builder<S, R, C, T> {
     #[inline]
     fn then<Op, U>(self, op: Op) -> Next<S, R, C, Op, U> {
         Builder {
@@ -120,7 +123,7 @@ impl<S: Event, R, C, T: Event> Builder<S, R, C, T> {
     }
 }
 
-impl<S: Event> Builder<S, RoundRobin, Identity<S>, S> {
+impl<S> Builder<S, RoundRobin, Identity<S>, S> {
     /// `key_by(|event| key)` at the head of a pipeline: events are routed to
     /// cores by the key's hash as they enter.
     #[inline]
@@ -136,14 +139,9 @@ impl<S: Event> Builder<S, RoundRobin, Identity<S>, S> {
     }
 }
 
-impl<S, R, C, T> Builder<S, R, C, T>
-where
-    S: Event,
-    T: Event,
-    R: Route<S>,
-    C: Operator<In = S, Out = T> + Clone,
-{
-    /// Finishes the pipeline; `describe` is its Mermaid flowchart.
+impl<S, R, C, T> Builder<S, R, C, T> {
+    /// Finishes the pipeline; `describe` is its Mermaid flowchart. The
+    /// result is a [`Pipeline`] when every stage type-checked.
     #[inline]
     pub fn build(self, describe: &'static str) -> Built<S, R, C> {
         Built {

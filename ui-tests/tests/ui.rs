@@ -1,0 +1,13 @@
+//! What the compiler tells a user of `stream!`: every compile-time error the
+//! macro or the library's traits produce, one scenario per file, with the
+//! expected output beside it. Regenerate with `TRYBUILD=overwrite` and read
+//! every diff.
+
+#[test]
+fn ui() {
+    let t = trybuild::TestCases::new();
+    t.pass("tests/ui/pass/*.rs");
+    t.compile_fail("tests/ui/parse/*.rs");
+    t.compile_fail("tests/ui/validate/*.rs");
+    t.compile_fail("tests/ui/types/*.rs");
+}
