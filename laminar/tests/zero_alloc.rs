@@ -1,0 +1,128 @@
+//! Zero overhead, counted: after warm-up, events pushed through a generated
+//! chain, and through the runtime on 2 cores, allocate nothing per event.
+//! Each path runs with N = 100k and N = 1M events; the number of heap blocks
+//! allocated must not grow with N.
+//!
+//! One test function, because the allocator counts every thread of the
+//! process: a second test running in parallel would pollute the counts.
+
+use laminar::prelude::*;
+
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
+#[derive(Clone, Debug)]
+struct Bid {
+    auction: u64,
+    bidder: u64,
+    price: u64,
+}
+
+fn bid(i: u64) -> Bid {
+    Bid {
+        auction: i % 1000,
+        bidder: i % 77,
+        price: i * 7 % 10_000,
+    }
+}
+
+fn blocks() -> u64 {
+    dhat::HeapStats::get().total_blocks
+}
+
+/// An `Emit` that keeps a checksum, so the chain's work is observable and
+/// nothing is stored.
+#[derive(Default)]
+struct Checksum(u64);
+
+impl Emit<(u64, u64)> for Checksum {
+    fn emit(&mut self, (a, p): (u64, u64)) {
+        self.0 = self.0.wrapping_mul(31).wrapping_add(a ^ p);
+    }
+}
+
+/// Blocks allocated while `n` events go through one core's chain.
+fn chain_blocks(n: u64) -> (u64, u64) {
+    let p = stream! {
+        Bid
+        -> filter(|b| b.price % 3 != 0)
+        -> map(|b| (b.auction, b.price + b.bidder))
+        -> flat_map(|(a, p)| [(a, p), (a + 1, p)])
+        -> filter_map(|(a, p)| (a % 2 == 0).then_some((a, p)))
+    };
+    let mut chain = p.instantiate(0);
+    let mut sink = Checksum::default();
+    for i in 0..1000 {
+        chain.on_event(bid(i), &mut sink);
+    }
+    let before = blocks();
+    for i in 0..n {
+        chain.on_event(bid(i), &mut sink);
+    }
+    (blocks() - before, sink.0)
+}
+
+/// Blocks allocated while `n` events go through a 2-core runtime, drained
+/// into a buffer the test owns and reuses.
+fn runtime_blocks(n: u64) -> (u64, u64) {
+    let p = stream! {
+        Bid
+        -> key_by(|b| b.auction)
+        -> filter(|b| b.price % 3 != 0)
+        -> map(|b| (b.auction, b.price + b.bidder))
+    };
+    let mut rt = Runtime::builder()
+        .cores(2)
+        .queue_capacity(1024)
+        .outbox_capacity(1 << 16)
+        .build(p)
+        .expect("runtime");
+    let mut input = rt.input();
+    let mut buf = Vec::with_capacity(1 << 18);
+    let mut received = 0u64;
+    for i in 0..10_000 {
+        input.submit(bid(i)).expect("submit");
+    }
+    rt.drain(&mut buf);
+    received += buf.len() as u64;
+    buf.clear();
+    let before = blocks();
+    let mut i = 0;
+    while i < n {
+        let end = (i + 4096).min(n);
+        input.submit_iter((i..end).map(bid)).expect("submit");
+        rt.drain(&mut buf);
+        received += buf.len() as u64;
+        buf.clear();
+        i = end;
+    }
+    let during = blocks() - before;
+    drop(input);
+    let mut rest = Vec::new();
+    let report = rt.finish_into(&mut rest).expect("finish");
+    let total = received + rest.len() as u64;
+    assert_eq!(report.events_in(), n + 10_000, "every event reached a core");
+    assert_eq!(report.events_out(), total, "every result was drained");
+    (during, total)
+}
+
+#[test]
+fn no_allocation_per_event() {
+    let _profiler = dhat::Profiler::builder().testing().build();
+
+    let (small, sum_small) = chain_blocks(100_000);
+    let (large, sum_large) = chain_blocks(1_000_000);
+    assert_ne!(sum_small, sum_large, "the chain did work");
+    println!("generated chain: {small} blocks for 100k events, {large} for 1M");
+    assert_eq!(small, 0, "the fused chain allocates nothing per event");
+    assert_eq!(large, 0, "the fused chain allocates nothing per event");
+
+    let (small, out_small) = runtime_blocks(100_000);
+    let (large, out_large) = runtime_blocks(1_000_000);
+    assert!(out_large > out_small);
+    println!("runtime, 2 cores: {small} blocks for 100k events, {large} for 1M");
+    assert!(
+        large <= small,
+        "allocations grew with the number of events: {small} blocks for 100k, {large} for 1M"
+    );
+}
