@@ -1,1 +1,4 @@
-//! Criterion benchmarks live in `benches/`.
+//! Criterion benchmarks live in `benches/`; this library holds logic that a
+//! bench and an instruction-count binary share.
+
+pub mod fusion;
