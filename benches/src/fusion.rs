@@ -50,9 +50,9 @@ impl Emit<u64> for Fold {
 pub fn generated(bids: &[Bid]) -> u64 {
     let p = stream! {
         Bid
-        -> filter(|b| b.price % 3 != 0)
+        -> filter(|b| !b.price.is_multiple_of(3))
         -> map(|b| (b.auction, b.price * 2 + b.bidder))
-        -> filter_map(|(a, v)| (a % 2 == 0).then_some(a ^ v))
+        -> filter_map(|(a, v)| a.is_multiple_of(2).then_some(a ^ v))
     };
     let mut chain = p.instantiate(0);
     let mut sink = Fold(0);
@@ -67,7 +67,7 @@ pub fn generated(bids: &[Bid]) -> u64 {
 pub fn hand_written(bids: &[Bid]) -> u64 {
     let mut acc = 0u64;
     for &b in bids {
-        if b.price % 3 != 0 {
+        if !b.price.is_multiple_of(3) {
             let (a, v) = (b.auction, b.price * 2 + b.bidder);
             if a % 2 == 0 {
                 acc = acc.wrapping_add(a ^ v);
@@ -82,9 +82,9 @@ pub fn hand_written(bids: &[Bid]) -> u64 {
 pub fn iterator(bids: &[Bid]) -> u64 {
     bids.iter()
         .copied()
-        .filter(|b| b.price % 3 != 0)
+        .filter(|b| !b.price.is_multiple_of(3))
         .map(|b| (b.auction, b.price * 2 + b.bidder))
-        .filter_map(|(a, v)| (a % 2 == 0).then_some(a ^ v))
+        .filter_map(|(a, v)| a.is_multiple_of(2).then_some(a ^ v))
         .fold(0u64, u64::wrapping_add)
 }
 
@@ -130,11 +130,11 @@ impl DynStage<u64> for DynFold {
 #[inline(never)]
 pub fn boxed_dyn(bids: &[Bid]) -> u64 {
     let mut chain: Box<dyn DynStage<Bid>> = Box::new(DynFilter(
-        Box::new(|b: &Bid| b.price % 3 != 0),
+        Box::new(|b: &Bid| !b.price.is_multiple_of(3)),
         Box::new(DynMap(
             Box::new(|b: Bid| (b.auction, b.price * 2 + b.bidder)),
             Box::new(DynFilterMap(
-                Box::new(|(a, v): (u64, u64)| (a % 2 == 0).then_some(a ^ v)),
+                Box::new(|(a, v): (u64, u64)| a.is_multiple_of(2).then_some(a ^ v)),
                 Box::new(DynFold),
             )),
         )),
