@@ -130,13 +130,20 @@ impl Parse for StageAst {
                 "expected an operator name after `->`, such as `map` or `filter`",
             )
         })?;
+        let usage = crate::ops::lookup(&name.to_string())
+            .map_or_else(|| format!("{name}(...)"), |op| op.usage.to_owned());
+        if input.peek(token::Brace) || input.peek(token::Bracket) {
+            return Err(input.error(format!(
+                "`{name}` takes its arguments in parentheses\nhelp: write `{usage}`"
+            )));
+        }
         let (paren, args) = if input.peek(token::Paren) {
             let content;
             let paren = syn::parenthesized!(content in input);
-            (
-                Some(paren),
-                content.parse_terminated(Arg::parse, Token![,])?,
-            )
+            let args = content
+                .parse_terminated(Arg::parse, Token![,])
+                .map_err(|e| syn::Error::new(e.span(), format!("{e}\nhelp: write `{usage}`")))?;
+            (Some(paren), args)
         } else {
             (None, Punctuated::new())
         };
@@ -161,10 +168,25 @@ impl Parse for PipelineAst {
         let source = if input.is_empty() || input.peek(Token![->]) {
             None
         } else {
-            Some(input.parse::<Type>()?)
+            Some(input.parse::<Type>().map_err(|e| {
+                syn::Error::new(
+                    e.span(),
+                    "expected the event type, such as `u64` or `MyEvent`, before the first `->`",
+                )
+            })?)
         };
         let mut stages = Vec::new();
         while !input.is_empty() {
+            if input.peek(Token![;]) {
+                return Err(input.error("a pipeline is one expression: remove the `;`"));
+            }
+            if input.peek(Token![=>]) {
+                let arrow: Token![=>] = input.parse()?;
+                return Err(syn::Error::new_spanned(
+                    arrow,
+                    "expected `->` between stages, found `=>`",
+                ));
+            }
             if !input.peek(Token![->]) {
                 return Err(input.error("expected `->` before the next stage"));
             }

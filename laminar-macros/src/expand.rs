@@ -62,13 +62,13 @@ mod tests {
     fn errors_come_with_a_typed_stub() {
         let out = stream(quote::quote!(u64 -> mapp(|x| x) -> fliter(|x| true))).to_string();
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
-        assert!(out.contains("__private :: stub :: < u64 >"), "{out}");
+        assert!(out.contains("__private :: stub :: < u64 , _ >"), "{out}");
     }
 
     #[test]
     fn parse_errors_keep_the_source_type_for_the_stub() {
         let out = stream(quote::quote!(u64 -> map(|x| x) map(|x| x))).to_string();
         assert!(out.contains("compile_error"), "{out}");
-        assert!(out.contains("stub :: < u64 >"), "{out}");
+        assert!(out.contains("stub :: < u64 , _ >"), "{out}");
     }
 }

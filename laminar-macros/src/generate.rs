@@ -12,13 +12,17 @@ use crate::plan::{Plan, Routing};
 
 /// The expression a valid pipeline expands to.
 pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
-    let p = Ident::new("__laminar_pipeline", Span::mixed_site());
+    // One hygienic name, re-located at each stage so that an error about
+    // the receiver of a stage's call points at that stage.
+    let local = |at: Span| Ident::new("__laminar_pipeline", Span::mixed_site().located_at(at));
     let source = &plan.source;
+    let p = local(source.span());
     let mut body = quote_spanned! {source.span()=>
         let #p = ::laminar::__private::source::<#source>();
     };
     if let Routing::ByKey { key, name } = &plan.routing {
         let method = Ident::new("key_by", name.span());
+        let p = local(name.span());
         body.extend(quote_spanned! {name.span()=>
             let #p = #p.#method(#key);
         });
@@ -26,10 +30,12 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
     for step in &plan.steps {
         let method = Ident::new(step.op.method, step.span());
         let args = &step.args;
+        let p = local(step.span());
         body.extend(quote_spanned! {step.span()=>
             let #p = #p.#method(#(#args),*);
         });
     }
+    let p = local(Span::call_site());
     quote! {{
         #body
         #p.build(#describe)
@@ -45,6 +51,6 @@ pub fn stub(source: Option<&syn::Type>, errors: TokenStream) -> TokenStream {
     };
     quote! {{
         #errors
-        ::laminar::__private::stub::<#source>()
+        ::laminar::__private::stub::<#source, _>()
     }}
 }

@@ -21,6 +21,10 @@ pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
         }
     }
 
+    if let Some(source) = &ast.source {
+        check_static(source, cx);
+    }
+
     let mut terminal: Option<&StageAst> = None;
     let mut keyed: Option<&StageAst> = None;
     for (index, stage) in ast.stages.iter().enumerate() {
@@ -29,7 +33,18 @@ pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
             unknown_operator(stage, &name, cx);
             continue;
         };
-        if let Some(term) = terminal {
+        if let (Some(term), Role::Terminal) = (terminal, op.role) {
+            cx.error_with(
+                stage.tokens(),
+                &format!(
+                    "a pipeline has one terminal stage, and `{}` already ends this one",
+                    term.name
+                ),
+                &[format!(
+                    "help: remove one `{name}`, or merge both closures into one `{name}`"
+                )],
+            );
+        } else if let Some(term) = terminal {
             cx.error_with(
                 stage.tokens(),
                 &format!("`{name}` cannot follow `{}`, which ends the pipeline", term.name),
@@ -46,6 +61,28 @@ pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
             Role::Key => keyed = keyed.or(Some(stage)),
             Role::Transform => {}
         }
+    }
+}
+
+/// Events cross threads, so the source type must be `'static`. rustc's own
+/// lifetime error says nothing of why; this one does.
+fn check_static(source: &syn::Type, cx: &mut Ctxt) {
+    struct Lifetimes<'a>(Vec<&'a syn::Lifetime>);
+    impl<'a> syn::visit::Visit<'a> for Lifetimes<'a> {
+        fn visit_lifetime(&mut self, lt: &'a syn::Lifetime) {
+            if lt.ident != "static" {
+                self.0.push(lt);
+            }
+        }
+    }
+    let mut found = Lifetimes(Vec::new());
+    syn::visit::Visit::visit_type(&mut found, source);
+    for lt in found.0 {
+        cx.error_with(
+            lt,
+            &format!("events must be `'static`, but this source type borrows for `{lt}`"),
+            &["help: use owned data in events, such as `String` or `Arc<str>`, or `&'static` references".to_owned()],
+        );
     }
 }
 
@@ -175,6 +212,14 @@ mod tests {
         let es = errors("u64 -> for_each(|x| drop(x)) -> map(|x| x)");
         assert_eq!(es.len(), 1);
         assert!(es[0].contains("cannot follow `for_each`"));
+    }
+
+    #[test]
+    fn two_terminals_and_borrowed_source() {
+        let es = errors("&'a str -> for_each(|x| drop(x)) -> for_each(|x| drop(x))");
+        assert_eq!(es.len(), 2, "{es:#?}");
+        assert!(es[0].contains("must be `'static`"));
+        assert!(es[1].contains("one terminal stage"));
     }
 
     #[test]

@@ -52,6 +52,7 @@ impl Runtime<Unbuilt> {
 }
 
 /// Placeholder pipeline so that `Runtime::builder()` needs no annotation.
+#[diagnostic::do_not_recommend]
 impl Pipeline for Unbuilt {
     type In = ();
     type Out = ();

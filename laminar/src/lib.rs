@@ -33,7 +33,7 @@
 #[doc = include_str!("stream.md")]
 pub use laminar_macros::stream;
 
-pub use laminar_runtime::stage::bounds::{Event, Key, StageFn};
+pub use laminar_runtime::stage::bounds::{Event, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::{
     BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, Message, Operator,
@@ -44,7 +44,9 @@ pub use laminar_runtime::{
 /// Everything a pipeline author needs in scope.
 pub mod prelude {
     pub use crate::stream;
-    pub use crate::{Emit, Input, Operator, Pipeline, Policy, Report, Runtime, SubmitError};
+    pub use crate::{
+        Emit, Input, NoOutput, Operator, Pipeline, Policy, Report, Runtime, SubmitError,
+    };
 }
 
 /// What `stream!` expands to names the runtime only through this module, so
@@ -52,5 +54,9 @@ pub mod prelude {
 /// Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use laminar_runtime::stage::builder::{Builder, Built, source, stub};
+    pub use laminar_runtime::stage::builder::{Builder, Built, Stub, source, stub};
+    pub use laminar_runtime::stage::stateless::{
+        Filter, FilterMap, FlatMap, ForEach, Inspect, Map,
+    };
+    pub use laminar_runtime::stage::{Identity, Then};
 }

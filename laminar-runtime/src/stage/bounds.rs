@@ -17,8 +17,8 @@ impl<T: Send + 'static> Event for T {}
 /// A key that routes events to cores and indexes keyed state.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a key: keys must be `Hash + Eq + Clone + Send + 'static`",
-    label = "this key type does not implement all of `Hash + Eq + Clone + Send`",
-    note = "derive `Hash, PartialEq, Eq, Clone` on the key type, or key by a field that has them (floats are not `Eq`: key by their bits or a rounded integer)"
+    label = "this key type is not `Hash + Eq + Clone + Send + 'static`",
+    note = "key by owned, thread-safe values that derive `Hash, PartialEq, Eq, Clone`: `String` or `Arc<str>` instead of `Rc<str>`; a float is not `Eq`, so key by `f.to_bits()` or a rounded integer"
 )]
 pub trait Key: Hash + Eq + Clone + Send + 'static {}
 
@@ -33,3 +33,9 @@ impl<K: Hash + Eq + Clone + Send + 'static> Key for K {}
 pub trait StageFn: Clone + Send + 'static {}
 
 impl<F: Clone + Send + 'static> StageFn for F {}
+
+/// The output type of a pipeline that ends in a terminal stage such as
+/// `for_each`: it has no values, so nothing reaches the outboxes. Finish such
+/// a runtime with `finish()`; there is nothing to drain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NoOutput {}

@@ -21,10 +21,9 @@
 //! assert_eq!(out, [0, 20, 40]);
 //! ```
 
-use core::convert::Infallible;
 use core::marker::PhantomData;
 
-use super::bounds::{Event, Key, StageFn};
+use super::bounds::{Event, Key, NoOutput, StageFn};
 use super::fuse::{Identity, Then};
 use super::stateless::{Filter, FilterMap, FlatMap, ForEach, Inspect, Map};
 use crate::operator::{Emit, Operator};
@@ -98,8 +97,7 @@ impl<S, R, C, T> Builder<S, R, C, T> {
     pub fn flat_map<It, F>(self, f: F) -> Next<S, R, C, FlatMap<F, T, It>, It::Item>
     where
         F: FnMut(T) -> It + StageFn,
-        It: IntoIterator + 'static,
-        It::Item: Event,
+        It: IntoIterator<Item: Event> + 'static,
     {
         self.then(FlatMap::new(f))
     }
@@ -115,7 +113,7 @@ impl<S, R, C, T> Builder<S, R, C, T> {
 
     /// `for_each(|event| ...)`: ends the pipeline; nothing reaches the outboxes.
     #[inline]
-    pub fn for_each<F>(self, f: F) -> Next<S, R, C, ForEach<F, T, Infallible>, Infallible>
+    pub fn for_each<F>(self, f: F) -> Next<S, R, C, ForEach<F, T, NoOutput>, NoOutput>
     where
         F: FnMut(T) + StageFn,
     {
@@ -185,6 +183,7 @@ impl<S, R, C> Built<S, R, C> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<S, R, C> Pipeline for Built<S, R, C>
 where
     S: Event,
@@ -211,32 +210,34 @@ where
 }
 
 /// What a `stream!` with errors expands to, beside the errors: a pipeline of
-/// the right input type, so that rustc reports nothing more.
-pub struct Stub<S>(PhantomData<fn(S)>);
+/// the right input type, whose output type is left to inference, so that
+/// rustc reports nothing more.
+pub struct Stub<S, O>(PhantomData<fn(S) -> O>);
 
 /// Makes a [`Stub`].
-pub fn stub<S>() -> Stub<S> {
+pub fn stub<S, O>() -> Stub<S, O> {
     Stub(PhantomData)
 }
 
 /// The operator of a [`Stub`]; never runs, since a stub never compiles.
-pub struct StubOp<S>(PhantomData<fn(S)>);
+pub struct StubOp<S, O>(PhantomData<fn(S) -> O>);
 
-impl<S: Event> Operator for StubOp<S> {
+impl<S: Event, O: 'static> Operator for StubOp<S, O> {
     type In = S;
-    type Out = Infallible;
-    fn on_event<E: Emit<Infallible>>(&mut self, _event: S, _out: &mut E) {}
+    type Out = O;
+    fn on_event<E: Emit<O>>(&mut self, _event: S, _out: &mut E) {}
 }
 
-impl<S: Event> Pipeline for Stub<S> {
+#[diagnostic::do_not_recommend]
+impl<S: Event, O: Event> Pipeline for Stub<S, O> {
     type In = S;
-    type Out = Infallible;
-    type Op = StubOp<S>;
+    type Out = O;
+    type Op = StubOp<S, O>;
     type Route = RoundRobin;
     fn route(&self) -> RoundRobin {
         RoundRobin::default()
     }
-    fn instantiate(&self, _core: usize) -> StubOp<S> {
+    fn instantiate(&self, _core: usize) -> StubOp<S, O> {
         StubOp(PhantomData)
     }
 }

@@ -139,16 +139,16 @@ where
     }
 }
 
-impl<F, T> Operator for ForEach<F, T, core::convert::Infallible>
+impl<F, T> Operator for ForEach<F, T, super::bounds::NoOutput>
 where
     F: FnMut(T) + Send + 'static,
     T: 'static,
 {
     type In = T;
-    type Out = core::convert::Infallible;
+    type Out = super::bounds::NoOutput;
 
     #[inline(always)]
-    fn on_event<E: Emit<core::convert::Infallible>>(&mut self, event: T, _out: &mut E) {
+    fn on_event<E: Emit<super::bounds::NoOutput>>(&mut self, event: T, _out: &mut E) {
         (self.f)(event);
     }
 }
