@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use quote::ToTokens;
 
-use crate::plan::{Output, Plan, Routing};
+use crate::plan::{Clock, Output, Plan, Routing, Step};
 
 /// Longest label text before it is cut with an ellipsis.
 const LABEL_MAX: usize = 60;
@@ -15,18 +15,43 @@ pub fn mermaid(plan: &Plan) -> String {
     let mut s = String::from("flowchart LR\n");
     let source = label(&plan.source.to_token_stream().to_string());
     let _ = writeln!(s, "    input[/\"{source}\"/]");
-    let route = match &plan.routing {
+    let mut route = match &plan.routing {
         Routing::RoundRobin => "round-robin".to_owned(),
         Routing::ByKey { key, .. } => {
-            format!("key_by({}): hash → key group → core", label(&tidy(key)))
+            format!("key_by({}): hash → key group → core", tidy(key))
         }
+        Routing::ToOne => "window_all: all to core 0".to_owned(),
     };
+    match &plan.clock {
+        Clock::Event {
+            extractor,
+            lateness,
+            ..
+        } => route.push_str(&format!(
+            "; event_time({}), watermark = max - {lateness} ms",
+            tidy(extractor)
+        )),
+        Clock::Processing { .. } => route.push_str("; processing time"),
+        Clock::None => {}
+    }
     s.push_str("    subgraph core[\"on every core: one fused chain\"]\n");
     let mut ids = Vec::new();
     for (i, step) in plan.steps.iter().enumerate() {
-        let args: Vec<String> = step.args.iter().map(tidy).collect();
-        let text = label(&format!("{}({})", step.op.name, args.join(", ")));
-        let _ = writeln!(s, "        s{i}[\"{text}\"]");
+        match step {
+            Step::Stage { op, args, .. } => {
+                let args: Vec<String> = args.iter().map(tidy).collect();
+                let text = label(&format!("{}({})", op.name, args.join(", ")));
+                let _ = writeln!(s, "        s{i}[\"{text}\"]");
+            }
+            Step::Window(w) => {
+                let text = format!(
+                    "{}<br/>{}",
+                    label(&tidy_text(&w.labels.0)),
+                    label(&tidy_text(&w.labels.1))
+                );
+                let _ = writeln!(s, "        s{i}[[\"{text}\"]]");
+            }
+        }
         ids.push(format!("s{i}"));
     }
     if ids.is_empty() {
@@ -34,7 +59,7 @@ pub fn mermaid(plan: &Plan) -> String {
         ids.push("s0".to_owned());
     }
     s.push_str("    end\n");
-    let _ = writeln!(s, "    input -->|\"{}\"| {}", label(&route), ids[0]);
+    let _ = writeln!(s, "    input -->|\"{}\"| {}", escape(&route), ids[0]);
     for pair in ids.windows(2) {
         let _ = writeln!(s, "    {} --> {}", pair[0], pair[1]);
     }
@@ -46,7 +71,11 @@ pub fn mermaid(plan: &Plan) -> String {
 
 /// Tokens printed as a person would write them (near enough).
 fn tidy(expr: &impl ToTokens) -> String {
-    let raw = expr.to_token_stream().to_string();
+    tidy_text(&expr.to_token_stream().to_string())
+}
+
+/// Printed tokens, tidied.
+fn tidy_text(raw: &str) -> String {
     let mut out = raw
         .replace(" . ", ".")
         .replace(" ,", ",")
@@ -66,11 +95,27 @@ fn tidy(expr: &impl ToTokens) -> String {
         })
         .map(|(_, &c)| c)
         .collect();
-    // `| b |` → `|b|`: closure bars are the only `|` with spaces inside.
-    if let Some(rest) = out.strip_prefix("| ")
-        && let Some(end) = rest.find(" |")
-    {
-        out = format!("|{}|{}", &rest[..end], &rest[end + 2..]);
+    // `| b |` → `|b|`, for bars that open a closure: at the start, or
+    // after `(`, `,` or `move`.
+    let mut from = 0;
+    while let Some(at) = out[from..].find("| ").map(|i| i + from) {
+        let before = out[..at].trim_end();
+        let opens = before.is_empty()
+            || before.ends_with('(')
+            || before.ends_with(',')
+            || before.ends_with("move");
+        match out[at + 2..].find(" |").map(|i| i + at + 2) {
+            Some(close) if opens => {
+                out = format!(
+                    "{}|{}|{}",
+                    &out[..at],
+                    &out[at + 2..close],
+                    &out[close + 2..]
+                );
+                from = at + 1;
+            }
+            _ => from = at + 2,
+        }
     }
     out
 }
@@ -81,7 +126,12 @@ fn label(text: &str) -> String {
     if text.chars().count() > LABEL_MAX {
         cut.push('…');
     }
-    cut.replace('"', "#quot;")
+    escape(&cut)
+}
+
+/// Escapes text for a quoted Mermaid label.
+fn escape(text: &str) -> String {
+    text.replace('"', "#quot;")
         .replace('<', "#lt;")
         .replace('>', "#gt;")
 }
@@ -112,6 +162,22 @@ mod tests {
         assert!(!c.contains("output"), "{c}");
         assert!(c.contains("#quot;"), "{c}");
         assert!(c.contains("s0 --> s1"), "{c}");
+    }
+
+    #[test]
+    fn windowed_pipeline() {
+        let c = chart(
+            "Bid -> event_time(|b| b.t, lateness = 2s) -> key_by(|b| b.a) \
+             -> window(tumbling(10s)) -> aggregate(max(|b| b.p))",
+        );
+        assert!(
+            c.contains("event_time(|b| b.t), watermark = max - 2000 ms"),
+            "{c}"
+        );
+        assert!(
+            c.contains("s0[[\"window(tumbling(10s))<br/>aggregate(max(|b| b.p))\"]]"),
+            "{c}"
+        );
     }
 
     #[test]

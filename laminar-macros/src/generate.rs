@@ -8,31 +8,72 @@ use proc_macro2::{Ident, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::plan::{Plan, Routing};
+use crate::plan::{Clock, Plan, Routing, Step, WindowPlan};
+use crate::time::{AggCall, Shape};
+
+/// One hygienic name, re-located at each stage so that an error about the
+/// receiver of a stage's call points at that stage.
+fn local(at: Span) -> Ident {
+    Ident::new("__laminar_pipeline", Span::mixed_site().located_at(at))
+}
 
 /// The expression a valid pipeline expands to.
 pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
-    // One hygienic name, re-located at each stage so that an error about
-    // the receiver of a stage's call points at that stage.
-    let local = |at: Span| Ident::new("__laminar_pipeline", Span::mixed_site().located_at(at));
     let source = &plan.source;
     let p = local(source.span());
     let mut body = quote_spanned! {source.span()=>
         let #p = ::laminar::__private::source::<#source>();
     };
-    if let Routing::ByKey { key, name } = &plan.routing {
-        let method = Ident::new("key_by", name.span());
-        let p = local(name.span());
-        body.extend(quote_spanned! {name.span()=>
-            let #p = #p.#method(#key);
-        });
+    match &plan.clock {
+        Clock::None => {}
+        Clock::Event {
+            extractor,
+            lateness,
+            idle,
+            name,
+        } => {
+            let p = local(name.span());
+            let method = Ident::new("event_time", name.span());
+            let idle = match idle {
+                Some(ms) => quote!(::core::option::Option::Some(#ms)),
+                None => quote!(::core::option::Option::None),
+            };
+            body.extend(quote_spanned! {name.span()=>
+                let #p = #p.#method(#extractor, #lateness, #idle);
+            });
+        }
+        Clock::Processing { name } => {
+            let p = local(name.span());
+            let method = Ident::new("processing_time", name.span());
+            body.extend(quote_spanned! {name.span()=>
+                let #p = #p.#method();
+            });
+        }
+    }
+    match &plan.routing {
+        Routing::ByKey { key, name } => {
+            let method = Ident::new("key_by", name.span());
+            let p = local(name.span());
+            body.extend(quote_spanned! {name.span()=>
+                let #p = #p.#method(#key);
+            });
+        }
+        Routing::ToOne => {
+            let p = local(Span::call_site());
+            body.extend(quote! { let #p = #p.all_to_one(); });
+        }
+        Routing::RoundRobin => {}
     }
     for step in &plan.steps {
-        let method = Ident::new(step.op.method, step.span());
-        let args = &step.args;
         let p = local(step.span());
-        body.extend(quote_spanned! {step.span()=>
-            let #p = #p.#method(#(#args),*);
+        body.extend(match step {
+            Step::Stage { op, name, args } => {
+                let method = Ident::new(op.method, name.span());
+                quote_spanned! {name.span()=>
+                    let #p = #p.#method(#(#args),*);
+                }
+            }
+            Step::Window(w) => window(&p, w),
         });
     }
     let p = local(Span::call_site());
@@ -40,6 +81,47 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
         #body
         #p.build(#describe)
     }}
+}
+
+fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
+    let aggs = local(w.aggregate.span());
+    let aggs = Ident::new("__laminar_aggs", aggs.span());
+    let calls: Vec<TokenStream> = w
+        .aggs
+        .iter()
+        .map(|a| match a {
+            AggCall::Builtin { name, args } => {
+                quote_spanned! {name.span()=> #aggs.#name(#(#args),*) }
+            }
+            AggCall::Custom(expr) => quote_spanned! {expr.span()=> #aggs.custom(#expr) },
+        })
+        .collect();
+    let made = if calls.len() == 1 {
+        calls[0].clone()
+    } else {
+        quote!((#(#calls,)*))
+    };
+    let lateness = w.allowed_lateness;
+    let emit = if w.on_update {
+        quote!(::laminar::__private::EmitPolicy::OnUpdate)
+    } else {
+        quote!(::laminar::__private::EmitPolicy::OnClose)
+    };
+    let span = w.aggregate.span();
+    match w.shape {
+        Shape::Aligned { size, slide } => {
+            let method = Ident::new("aligned_window", w.name.span());
+            quote_spanned! {span=>
+                let #p = #p.#method(#size, #slide, #lateness, #emit, |#aggs| #made);
+            }
+        }
+        Shape::Session { gap } => {
+            let method = Ident::new("session_window", w.name.span());
+            quote_spanned! {span=>
+                let #p = #p.#method(#gap, #lateness, #emit, |#aggs| #made);
+            }
+        }
+    }
 }
 
 /// What a pipeline with errors expands to: the errors, and a pipeline of the

@@ -6,7 +6,8 @@
 //! [`ast`] (parse) → [`validate`] (every error, at the user's tokens) →
 //! [`plan`] (an IR of stages, key and routing) → [`generate`] (`quote!`),
 //! with [`ops`] the operator table that drives validation and generation,
-//! and [`describe`] the Mermaid flowchart.
+//! [`time`] the readers of durations, window shapes and aggregates, and
+//! [`describe`] the Mermaid flowchart.
 
 mod ast;
 mod ctxt;
@@ -16,6 +17,7 @@ mod generate;
 mod ops;
 mod plan;
 mod suggest;
+mod time;
 mod validate;
 
 /// Builds a pipeline; see the `laminar` crate's documentation of `stream!`.

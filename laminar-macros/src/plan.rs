@@ -1,11 +1,12 @@
 //! The plan: what the pipeline is once validated. An IR of stages, the key,
-//! and how events reach the cores, independent of syntax.
+//! the clock and how events reach the cores, independent of syntax.
 
 use proc_macro2::Span;
 use syn::{Expr, Ident, Type};
 
-use crate::ast::PipelineAst;
+use crate::ast::{Arg, PipelineAst, StageAst};
 use crate::ops::{self, OpSpec, Role};
+use crate::time::{self, AggCall, Shape};
 
 /// How events are spread over the cores at ingress.
 pub enum Routing {
@@ -18,22 +19,72 @@ pub enum Routing {
         /// The `key_by` stage's name, for spans.
         name: Ident,
     },
+    /// All to one core: `window_all`.
+    ToOne,
+}
+
+/// The pipeline's notion of time.
+pub enum Clock {
+    /// None: no windows.
+    None,
+    /// Event time from the events.
+    Event {
+        /// The timestamp closure.
+        extractor: Expr,
+        /// How far the watermark trails the highest timestamp, in ms.
+        lateness: u64,
+        /// After how long an idle input stops holding time back, in ms.
+        idle: Option<u64>,
+        /// The stage's name, for spans.
+        name: Ident,
+    },
+    /// The wall clock of each core.
+    Processing {
+        /// The stage's name, for spans.
+        name: Ident,
+    },
+}
+
+/// A window and its aggregate.
+pub struct WindowPlan {
+    /// The `window`/`window_all` name as written.
+    pub name: Ident,
+    /// The `aggregate` name as written.
+    pub aggregate: Ident,
+    /// Tumbling, sliding or session.
+    pub shape: Shape,
+    /// How long state is kept past a window's end for late events, in ms.
+    pub allowed_lateness: u64,
+    /// Emit after every update instead of at close.
+    pub on_update: bool,
+    /// The aggregates, in order.
+    pub aggs: Vec<AggCall>,
+    /// Labels for the flowchart: the window's and the aggregate's tokens.
+    pub labels: (String, String),
 }
 
 /// One stage of the per-core chain.
-pub struct Step {
-    /// The operator.
-    pub op: &'static OpSpec,
-    /// The name as written, carrying the user's span.
-    pub name: Ident,
-    /// The positional arguments.
-    pub args: Vec<Expr>,
+pub enum Step {
+    /// A one-closure stage.
+    Stage {
+        /// The operator.
+        op: &'static OpSpec,
+        /// The name as written, carrying the user's span.
+        name: Ident,
+        /// The positional arguments.
+        args: Vec<Expr>,
+    },
+    /// A window with its aggregate.
+    Window(WindowPlan),
 }
 
 impl Step {
     /// Where errors about this step point.
     pub fn span(&self) -> Span {
-        self.name.span()
+        match self {
+            Step::Stage { name, .. } => name.span(),
+            Step::Window(w) => w.aggregate.span(),
+        }
     }
 }
 
@@ -52,10 +103,28 @@ pub struct Plan {
     pub source: Type,
     /// Ingress routing.
     pub routing: Routing,
+    /// The clock.
+    pub clock: Clock,
     /// The chain each core runs.
     pub steps: Vec<Step>,
     /// Where results go.
     pub output: Output,
+}
+
+fn positional(stage: &StageAst) -> Vec<Expr> {
+    stage
+        .args
+        .iter()
+        .filter(|a| a.name().is_none())
+        .map(|a| a.value().clone())
+        .collect()
+}
+
+fn named<'a>(stage: &'a StageAst, name: &str) -> Option<&'a Expr> {
+    stage.args.iter().find_map(|a| match a {
+        Arg::Named { name: n, value, .. } if n == name => Some(value),
+        _ => None,
+    })
 }
 
 /// Plans a pipeline that `validate::check` accepted.
@@ -64,42 +133,77 @@ pub fn plan(ast: PipelineAst) -> Plan {
         .source
         .expect("validation rejects a pipeline without a source");
     let mut routing = Routing::RoundRobin;
+    let mut clock = Clock::None;
     let mut steps = Vec::new();
     let mut output = Output::Outbox;
-    for stage in ast.stages {
+    let mut window: Option<&StageAst> = None;
+    for stage in &ast.stages {
         let op =
             ops::lookup(&stage.name.to_string()).expect("validation rejects unknown operators");
-        let args: Vec<Expr> = stage
-            .args
-            .into_iter()
-            .filter(|a| a.name().is_none())
-            .map(|a| a.value().clone())
-            .collect();
+        let name = stage.name.clone();
         match op.role {
             Role::Key => {
                 routing = Routing::ByKey {
-                    key: args.into_iter().next().expect("validated arity"),
-                    name: stage.name,
+                    key: positional(stage).remove(0),
+                    name,
                 };
+            }
+            Role::Clock if op.name == "processing_time" => clock = Clock::Processing { name },
+            Role::Clock => {
+                clock = Clock::Event {
+                    extractor: positional(stage).remove(0),
+                    lateness: named(stage, "lateness")
+                        .map_or(0, |e| time::duration(e, true).expect("validated")),
+                    idle: named(stage, "idle")
+                        .map(|e| time::duration(e, false).expect("validated")),
+                    name,
+                };
+            }
+            Role::Window => {
+                if op.name == "window_all" {
+                    routing = Routing::ToOne;
+                }
+                window = Some(stage);
+            }
+            Role::Aggregate => {
+                let w = window
+                    .take()
+                    .expect("validation puts a window before aggregate");
+                let args = positional(stage);
+                steps.push(Step::Window(WindowPlan {
+                    name: w.name.clone(),
+                    aggregate: name,
+                    shape: time::shape(&positional(w)[0]).expect("validated"),
+                    allowed_lateness: named(w, "allowed_lateness")
+                        .map_or(0, |e| time::duration(e, true).expect("validated")),
+                    on_update: named(w, "emit")
+                        .is_some_and(|e| time::emit_policy(e).expect("validated")),
+                    aggs: time::aggregates(&args).unwrap_or_else(|_| unreachable!("validated")),
+                    labels: (
+                        quote::ToTokens::to_token_stream(&w.tokens()).to_string(),
+                        quote::ToTokens::to_token_stream(&stage.tokens()).to_string(),
+                    ),
+                }));
             }
             Role::Terminal => {
                 output = Output::Terminal;
-                steps.push(Step {
+                steps.push(Step::Stage {
                     op,
-                    name: stage.name,
-                    args,
+                    name,
+                    args: positional(stage),
                 });
             }
-            Role::Transform => steps.push(Step {
+            Role::Transform => steps.push(Step::Stage {
                 op,
-                name: stage.name,
-                args,
+                name,
+                args: positional(stage),
             }),
         }
     }
     Plan {
         source,
         routing,
+        clock,
         steps,
         output,
     }

@@ -4,8 +4,25 @@
 
 use crate::ast::{Arg, PipelineAst, StageAst};
 use crate::ctxt::Ctxt;
-use crate::ops::{self, OpSpec, Placement, Role};
-use crate::suggest;
+use crate::ops::{self, Needs, OpSpec, Placement, Role};
+use crate::{suggest, time};
+
+/// What the stages so far have established.
+#[derive(Default)]
+struct Seen<'a> {
+    /// A stage that transformed events: the head is over.
+    transformed: Option<&'a StageAst>,
+    /// A stage that changed the events (a window reads key and time from
+    /// the source events, so none may come before it).
+    changed: Option<&'a StageAst>,
+    key: Option<&'a StageAst>,
+    clock: Option<&'a StageAst>,
+    window: Option<&'a StageAst>,
+    /// A window not yet closed by `aggregate`.
+    open_window: Option<&'a StageAst>,
+    terminal: Option<&'a StageAst>,
+    previous: Option<(&'a StageAst, &'static OpSpec)>,
+}
 
 /// Reports every problem of `ast` into `cx`.
 pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
@@ -20,48 +37,73 @@ pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
             )),
         }
     }
-
     if let Some(source) = &ast.source {
         check_static(source, cx);
     }
 
-    let mut terminal: Option<&StageAst> = None;
-    let mut keyed: Option<&StageAst> = None;
-    for (index, stage) in ast.stages.iter().enumerate() {
+    let mut seen = Seen::default();
+    for stage in &ast.stages {
         let name = stage.name.to_string();
         let Some(op) = ops::lookup(&name) else {
             unknown_operator(stage, &name, cx);
             continue;
         };
-        if let (Some(term), Role::Terminal) = (terminal, op.role) {
-            cx.error_with(
-                stage.tokens(),
-                &format!(
-                    "a pipeline has one terminal stage, and `{}` already ends this one",
-                    term.name
-                ),
-                &[format!(
-                    "help: remove one `{name}`, or merge both closures into one `{name}`"
-                )],
-            );
-        } else if let Some(term) = terminal {
-            cx.error_with(
-                stage.tokens(),
-                &format!("`{name}` cannot follow `{}`, which ends the pipeline", term.name),
-                &[format!(
-                    "help: move `{}` to the end, or remove it to send results to the runtime's outboxes",
-                    term.name
-                )],
-            );
-        }
+        check_after_terminal(stage, op, &seen, cx);
         check_arguments(stage, op, cx);
-        check_placement(stage, op, index, &ast.stages, keyed, cx);
-        match op.role {
-            Role::Terminal => terminal = terminal.or(Some(stage)),
-            Role::Key => keyed = keyed.or(Some(stage)),
-            Role::Transform => {}
+        check_placement(stage, op, &seen, cx);
+        check_needs(stage, op, &seen, cx);
+        if let Some(window) = seen.open_window
+            && op.role != Role::Aggregate
+        {
+            cx.error_with(
+                window.tokens(),
+                &format!("`{}` must be followed by `aggregate(...)`", window.name),
+                &[format!(
+                    "help: say what the window computes, such as `{}`",
+                    ops::lookup("aggregate").map_or("", |a| a.usage)
+                )],
+            );
+            seen.open_window = None;
         }
+        match op.role {
+            Role::Window => check_window(stage, &seen, cx),
+            Role::Aggregate => check_aggregate(stage, cx),
+            Role::Clock => check_clock(stage, cx),
+            _ => {}
+        }
+        record(&mut seen, stage, op);
     }
+    if let Some(window) = seen.open_window {
+        cx.error_with(
+            window.tokens(),
+            &format!("`{}` must be followed by `aggregate(...)`", window.name),
+            &[format!(
+                "help: add `-> {}` after it",
+                ops::lookup("aggregate").map_or("", |a| a.usage)
+            )],
+        );
+    }
+}
+
+fn record<'a>(seen: &mut Seen<'a>, stage: &'a StageAst, op: &'static OpSpec) {
+    match op.role {
+        Role::Key => seen.key = seen.key.or(Some(stage)),
+        Role::Clock => seen.clock = seen.clock.or(Some(stage)),
+        Role::Window => {
+            seen.window = seen.window.or(Some(stage));
+            seen.open_window = Some(stage);
+        }
+        Role::Aggregate => seen.open_window = None,
+        Role::Terminal => seen.terminal = seen.terminal.or(Some(stage)),
+        Role::Transform => {}
+    }
+    if op.placement != Placement::Head {
+        seen.transformed = seen.transformed.or(Some(stage));
+    }
+    if !op.keeps_events {
+        seen.changed = seen.changed.or(Some(stage));
+    }
+    seen.previous = Some((stage, op));
 }
 
 /// Events cross threads, so the source type must be `'static`. rustc's own
@@ -96,6 +138,32 @@ fn unknown_operator(stage: &StageAst, name: &str, cx: &mut Ctxt) {
     cx.error_with(&stage.name, &format!("unknown operator `{name}`"), &extra);
 }
 
+fn check_after_terminal(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
+    let Some(term) = seen.terminal else { return };
+    let name = op.name;
+    if op.role == Role::Terminal {
+        cx.error_with(
+            stage.tokens(),
+            &format!(
+                "a pipeline has one terminal stage, and `{}` already ends this one",
+                term.name
+            ),
+            &[format!(
+                "help: remove one `{name}`, or merge both closures into one `{name}`"
+            )],
+        );
+    } else {
+        cx.error_with(
+            stage.tokens(),
+            &format!("`{name}` cannot follow `{}`, which ends the pipeline", term.name),
+            &[format!(
+                "help: move `{}` to the end, or remove it to send results to the runtime's outboxes",
+                term.name
+            )],
+        );
+    }
+}
+
 fn check_arguments(stage: &StageAst, op: &OpSpec, cx: &mut Ctxt) {
     let name = op.name;
     if stage.paren.is_none() {
@@ -111,12 +179,20 @@ fn check_arguments(stage: &StageAst, op: &OpSpec, cx: &mut Ctxt) {
         .iter()
         .filter(|a| matches!(a, Arg::Positional(_)))
         .count();
-    let want = op.positional.len();
-    if positional != want {
-        let plural = if want == 1 { "" } else { "s" };
+    let arity = op.arity;
+    if positional < arity.min || positional > arity.max {
+        let want = if arity.min == arity.max {
+            format!(
+                "{} argument{}",
+                arity.min,
+                if arity.min == 1 { "" } else { "s" }
+            )
+        } else {
+            format!("{} to {} arguments", arity.min, arity.max)
+        };
         cx.error_with(
             stage.args_tokens(),
-            &format!("`{name}` takes {want} argument{plural}, but {positional} were given"),
+            &format!("`{name}` takes {want}, but {positional} were given"),
             &[format!("help: write `{}`", op.usage)],
         );
     }
@@ -139,41 +215,140 @@ fn check_arguments(stage: &StageAst, op: &OpSpec, cx: &mut Ctxt) {
     }
 }
 
-fn check_placement(
-    stage: &StageAst,
-    op: &OpSpec,
-    index: usize,
-    stages: &[StageAst],
-    keyed: Option<&StageAst>,
-    cx: &mut Ctxt,
-) {
+fn check_placement(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
     if op.placement != Placement::Head {
         return;
     }
-    if let Some(first) = keyed {
+    let (earlier, what) = match op.role {
+        Role::Key => (
+            seen.key,
+            "re-route events between cores (an exchange), which is not supported yet",
+        ),
+        _ => (seen.clock, "give the pipeline a second clock"),
+    };
+    if let Some(first) = earlier {
         cx.error_with(
             stage.tokens(),
-            &format!(
-                "a second `{}` would re-route events between cores (an exchange), which is not supported yet",
-                op.name
-            ),
+            &format!("a second `{}` would {what}", op.name),
             &[format!(
-                "note: the pipeline is already keyed by the `{}` at the head; key once, at the source",
+                "note: the pipeline already has `{}` at its head; a pipeline has one",
                 first.name
             )],
         );
-    } else if index > 0 {
+    } else if let Some(before) = seen.transformed {
+        let why = match op.role {
+            Role::Key => {
+                "would re-route events between cores (an exchange), which is not supported yet"
+            }
+            _ => "must see events as they enter: watermarks are made at the inputs",
+        };
         cx.error_with(
             stage.tokens(),
-            &format!(
-                "`{}` after `{}` would re-route events between cores (an exchange), which is not supported yet",
-                op.name, stages[index - 1].name
-            ),
+            &format!("`{}` after `{}` {why}", op.name, before.name),
             &[format!(
-                "help: move `{}` directly after the source type, so events are routed as they enter",
+                "help: move `{}` directly after the source type, so events are routed and timed as they enter",
                 op.name
             )],
         );
+    }
+}
+
+fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
+    let name = op.name;
+    for need in op.needs {
+        match need {
+            Needs::Clock if seen.clock.is_none() => cx.error_with(
+                stage.tokens(),
+                &format!("`{name}` needs a clock, and this pipeline has none"),
+                &["help: add `event_time(|event| event.timestamp_ms)` or `processing_time()` right after the source type".to_owned()],
+            ),
+            Needs::Key if seen.key.is_none() => cx.error_with(
+                stage.tokens(),
+                &format!("`{name}` keeps one window per key, and this pipeline has no `key_by`"),
+                &["help: add `key_by(|event| event.key)` right after the source type, or use `window_all(...)` for one window over all events (it runs on one core)".to_owned()],
+            ),
+            Needs::NoKey => {
+                if let Some(key) = seen.key {
+                    cx.error_with(
+                        stage.tokens(),
+                        &format!("`{name}` is one window over all events, but this pipeline is keyed by `{}`", key.name),
+                        &["help: use `window(...)` for one window per key, or remove `key_by`".to_owned()],
+                    );
+                }
+            }
+            Needs::Window if !matches!(seen.previous, Some((_, p)) if p.role == Role::Window) => {
+                cx.error_with(
+                    stage.tokens(),
+                    &format!("`{name}` needs a window right before it"),
+                    &["help: add `-> window(tumbling(10s))` (or `sliding`, `session`) before it".to_owned()],
+                );
+            }
+            Needs::SourceEvents => {
+                if let Some(changed) = seen.changed {
+                    cx.error_with(
+                        stage.tokens(),
+                        &format!(
+                            "`{name}` reads each event's key and time, but `{}` before it changed the events",
+                            changed.name
+                        ),
+                        &[format!(
+                            "help: move `{}` after `aggregate(...)`, or compute what it computes in the key and time closures",
+                            changed.name
+                        )],
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_window(stage: &StageAst, seen: &Seen, cx: &mut Ctxt) {
+    if let Some(first) = seen.window {
+        cx.error_with(
+            stage.tokens(),
+            "one window per pipeline, for now: a second would need its results re-keyed between cores",
+            &[format!("note: the first is `{}` earlier in this pipeline", first.name)],
+        );
+    }
+    for arg in &stage.args {
+        let checked = match arg {
+            Arg::Positional(e) => time::shape(e).map(drop),
+            Arg::Named { name, value, .. } if name == "allowed_lateness" => {
+                time::duration(value, true).map(drop)
+            }
+            Arg::Named { name, value, .. } if name == "emit" => time::emit_policy(value).map(drop),
+            Arg::Named { .. } => Ok(()),
+        };
+        if let Err(e) = checked {
+            cx.push(e);
+        }
+    }
+}
+
+fn check_aggregate(stage: &StageAst, cx: &mut Ctxt) {
+    let args = stage
+        .args
+        .iter()
+        .filter(|a| a.name().is_none())
+        .map(Arg::value);
+    if let Err(errors) = time::aggregates(args) {
+        for e in errors {
+            cx.push(e);
+        }
+    }
+}
+
+fn check_clock(stage: &StageAst, cx: &mut Ctxt) {
+    for arg in &stage.args {
+        if let Arg::Named { name, value, .. } = arg {
+            let allow_zero = name == "lateness";
+            if (name == "lateness" || name == "idle")
+                && let Err(e) = time::duration(value, allow_zero)
+            {
+                cx.push(e);
+            }
+        }
     }
 }
 
@@ -195,6 +370,18 @@ mod tests {
     fn a_valid_pipeline_has_no_errors() {
         assert!(
             errors("u64 -> key_by(|x| *x) -> map(|x| x + 1) -> for_each(|x| drop(x))").is_empty()
+        );
+        assert!(
+            errors(
+                "Bid -> event_time(|b| b.t, lateness = 2s) -> key_by(|b| b.a) -> filter(|b| b.p > 0) \
+                 -> window(sliding(10s, 2s), allowed_lateness = 1s, emit = on_update) \
+                 -> aggregate(count(), max(|b| b.p)) -> map(|w| w.value)"
+            )
+            .is_empty()
+        );
+        assert!(
+            errors("Bid -> processing_time() -> window_all(session(5s)) -> aggregate(count())")
+                .is_empty()
         );
     }
 
@@ -226,5 +413,42 @@ mod tests {
     fn missing_source() {
         let es = errors("-> map(|x| x)");
         assert!(es[0].contains("starts with the type of its events"));
+    }
+
+    #[test]
+    fn window_needs_clock_key_and_aggregate() {
+        let es = errors("u64 -> window(tumbling(10s))");
+        assert_eq!(es.len(), 3, "{es:#?}");
+        assert!(es[0].contains("needs a clock"));
+        assert!(es[1].contains("no `key_by`") && es[1].contains("window_all"));
+        assert!(es[2].contains("must be followed by `aggregate"));
+    }
+
+    #[test]
+    fn aggregate_needs_window() {
+        let es = errors("u64 -> key_by(|x| *x) -> aggregate(count())");
+        assert_eq!(es.len(), 1);
+        assert!(es[0].contains("needs a window right before it"));
+    }
+
+    #[test]
+    fn window_after_map_and_bad_durations() {
+        let es = errors(
+            "u64 -> event_time(|x| *x, lateness = 2) -> key_by(|x| *x) -> map(|x| x) \
+             -> window(sliding(1s, 5s)) -> aggregate(count())",
+        );
+        assert_eq!(es.len(), 3, "{es:#?}");
+        assert!(es[0].contains("needs a unit"));
+        assert!(es[1].contains("`map` before it changed"));
+        assert!(es[2].contains("must not exceed"));
+    }
+
+    #[test]
+    fn window_all_on_keyed_pipeline() {
+        let es = errors(
+            "u64 -> processing_time() -> key_by(|x| *x) -> window_all(tumbling(1s)) -> aggregate(count())",
+        );
+        assert_eq!(es.len(), 1, "{es:#?}");
+        assert!(es[0].contains("keyed by `key_by`"));
     }
 }

@@ -100,6 +100,8 @@ pub(crate) fn channel<T>(
             rx,
             shared,
             watermark: 0,
+            last_active: std::time::Instant::now(),
+            idle: false,
         },
     )
 }
@@ -229,6 +231,10 @@ pub(crate) struct Receiver<T> {
     pub(crate) shared: Arc<ChannelShared>,
     /// The highest watermark this channel has carried.
     pub(crate) watermark: Timestamp,
+    /// When it last carried anything (kept only with an idle timeout).
+    pub(crate) last_active: std::time::Instant,
+    /// Silent past the idle timeout: not counted in the core's watermark.
+    pub(crate) idle: bool,
 }
 
 impl<T> Receiver<T> {

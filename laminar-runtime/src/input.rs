@@ -34,6 +34,43 @@ pub struct Input<T: Send + 'static, R> {
     senders: Vec<Sender<T>>,
     route: R,
     shared: Arc<Shared<T>>,
+    clock: HandleClock,
+}
+
+/// Events between two watermarks a handle sends on its own. Each watermark
+/// is one message per core, so this costs `cores / WATERMARK_EVERY` extra
+/// messages per event.
+const WATERMARK_EVERY: u32 = 64;
+
+/// A handle's view of event time, for pipelines that have one.
+#[derive(Debug, Default)]
+struct HandleClock {
+    /// Highest timestamp submitted.
+    max: Option<Timestamp>,
+    /// Last watermark sent.
+    sent: Timestamp,
+    /// Events since it was sent.
+    since: u32,
+}
+
+impl HandleClock {
+    /// Notes a timestamp; true when a watermark is due.
+    #[inline]
+    fn observe(&mut self, ts: Timestamp) -> bool {
+        self.max = Some(self.max.map_or(ts, |m| m.max(ts)));
+        self.since += 1;
+        self.since >= WATERMARK_EVERY
+    }
+
+    /// The watermark to send now, if it moved.
+    fn due(&mut self, out_of_orderness: Timestamp) -> Option<Timestamp> {
+        self.since = 0;
+        let wm = self.max?.saturating_sub(out_of_orderness);
+        (wm > self.sent).then(|| {
+            self.sent = wm;
+            wm
+        })
+    }
 }
 
 impl<T: Send + 'static, R: Route<T>> Input<T, R> {
@@ -45,6 +82,52 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             senders,
             route,
             shared,
+            clock: HandleClock::default(),
+        }
+    }
+
+    /// Sends `watermark` to every core; the caller holds every channel.
+    fn broadcast_locked(&mut self, watermark: Timestamp) -> bool {
+        let shared = &self.shared;
+        self.senders.iter_mut().all(|tx| {
+            // Control messages always wait for credit: dropping a watermark
+            // would stall event time.
+            tx.send_locked(Message::Watermark(watermark), crate::Policy::Block, &|| {
+                shared.stop_waiting()
+            })
+            .is_ok()
+        })
+    }
+
+    /// Locks every channel; false (with none held) if the runtime closed.
+    fn lock_all(&self) -> bool {
+        for (held, tx) in self.senders.iter().enumerate() {
+            if !tx.lock() {
+                for tx in &self.senders[..held] {
+                    tx.unlock();
+                }
+                return false;
+            }
+        }
+        true
+    }
+
+    fn unlock_all(&self) {
+        for (core, tx) in self.senders.iter().enumerate() {
+            tx.unlock();
+            self.shared.cores[core].waker.notify();
+        }
+    }
+
+    /// Sends the watermark the handle's clock says is due, if any.
+    fn send_due_watermark(&mut self) {
+        if let Some(wm) = self.clock.due(self.route.out_of_orderness())
+            && self.lock_all()
+        {
+            // A failure here means the runtime is closing or failed; the
+            // next submit reports it.
+            let _ = self.broadcast_locked(wm);
+            self.unlock_all();
         }
     }
 
@@ -55,24 +138,31 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     pub fn submit(&mut self, event: T) -> Result<(), SubmitError<T>> {
         let cores = self.senders.len();
         let core = self.route.core_of(&event, cores);
+        let ts = self.route.timestamp(&event);
         let tx = &mut self.senders[core];
         if !tx.lock() {
             return Err(SubmitError::Closed(event));
         }
         let shared = &self.shared;
         let result = tx.send_locked(Message::Event(event), shared.config.policy, &|| {
-            shared.is_failed()
+            shared.stop_waiting()
         });
         tx.unlock();
         shared.cores[core].waker.notify();
-        match result {
+        let outcome = match result {
             Ok(()) | Err(NoCredit::Dropped) => Ok(()),
             Err(NoCredit::Rejected(m)) => Err(SubmitError::Backpressure {
                 event: unwrap_event(m),
                 core,
             }),
-            Err(NoCredit::Failed(m)) => Err(SubmitError::Failed(unwrap_event(m))),
+            Err(NoCredit::Failed(m)) => Err(gave_up(shared, unwrap_event(m))),
+        };
+        if let Some(ts) = ts
+            && self.clock.observe(ts)
+        {
+            self.send_due_watermark();
         }
+        outcome
     }
 
     /// Submits every event of `events`, holding each core's channel once for
@@ -85,25 +175,24 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     ) -> Result<usize, SubmitError<T>> {
         let mut events = events.into_iter();
         let cores = self.senders.len();
-        let mut held = 0;
-        while held < cores {
-            if !self.senders[held].lock() {
-                for tx in &self.senders[..held] {
-                    tx.unlock();
-                }
-                return match events.next() {
-                    Some(e) => Err(SubmitError::Closed(e)),
-                    None => Ok(0),
-                };
-            }
-            held += 1;
+        if !self.lock_all() {
+            return match events.next() {
+                Some(e) => Err(SubmitError::Closed(e)),
+                None => Ok(0),
+            };
         }
-        let shared = &self.shared;
-        let failed = || shared.is_failed();
+        let shared = self.shared.clone();
+        let failed = || shared.stop_waiting();
         let mut sent = 0;
         let mut outcome = Ok(());
         for event in events.by_ref() {
             let core = self.route.core_of(&event, cores);
+            if let Some(ts) = self.route.timestamp(&event)
+                && self.clock.observe(ts)
+                && let Some(wm) = self.clock.due(self.route.out_of_orderness())
+            {
+                let _ = self.broadcast_locked(wm);
+            }
             match self.senders[core].send_locked(
                 Message::Event(event),
                 shared.config.policy,
@@ -118,15 +207,17 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                     break;
                 }
                 Err(NoCredit::Failed(m)) => {
-                    outcome = Err(SubmitError::Failed(unwrap_event(m)));
+                    outcome = Err(gave_up(&shared, unwrap_event(m)));
                     break;
                 }
             }
         }
-        for (core, tx) in self.senders.iter().enumerate() {
-            tx.unlock();
-            shared.cores[core].waker.notify();
+        // The batch's last watermark goes out with it, so a core is never
+        // left waiting on events the handle has already sent.
+        if let Some(wm) = self.clock.due(self.route.out_of_orderness()) {
+            let _ = self.broadcast_locked(wm);
         }
+        self.unlock_all();
         outcome.map(|()| sent)
     }
 
@@ -136,28 +227,33 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         &mut self,
         watermark: Timestamp,
     ) -> Result<(), SubmitError<Timestamp>> {
-        let shared = &self.shared;
-        for (core, tx) in self.senders.iter_mut().enumerate() {
-            if !tx.lock() {
-                return Err(SubmitError::Closed(watermark));
-            }
-            // Control messages always wait for credit: dropping a watermark
-            // would stall event time.
-            let r = tx.send_locked(Message::Watermark(watermark), crate::Policy::Block, &|| {
-                shared.is_failed()
-            });
-            tx.unlock();
-            shared.cores[core].waker.notify();
-            if r.is_err() {
-                return Err(SubmitError::Failed(watermark));
-            }
+        if !self.lock_all() {
+            return Err(SubmitError::Closed(watermark));
         }
-        Ok(())
+        let ok = self.broadcast_locked(watermark);
+        self.clock.sent = self.clock.sent.max(watermark);
+        self.unlock_all();
+        if ok {
+            Ok(())
+        } else {
+            Err(gave_up(&self.shared, watermark))
+        }
     }
 
     /// Number of cores events are spread over.
     pub fn cores(&self) -> usize {
         self.senders.len()
+    }
+}
+
+/// The error for a send that stopped waiting for credit: `Failed` if a core
+/// failed, else `Closed`, because `finish` began while it waited (see
+/// `Shared::stop_waiting`).
+fn gave_up<T, U>(shared: &Shared<T>, value: U) -> SubmitError<U> {
+    if shared.is_failed() {
+        SubmitError::Failed(value)
+    } else {
+        SubmitError::Closed(value)
     }
 }
 

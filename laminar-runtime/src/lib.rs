@@ -67,6 +67,7 @@ mod shared;
 pub mod spsc;
 pub mod stage;
 mod sync;
+pub mod window;
 mod worker;
 
 pub use channel::Policy;
@@ -77,5 +78,5 @@ pub use message::{Message, Timestamp};
 pub use operator::{Discard, Emit, Operator};
 pub use pipeline::Pipeline;
 pub use report::{CoreReport, Pinning, Report};
-pub use routing::{ByKey, KeyGroups, RoundRobin, Route};
+pub use routing::{ByKey, KeyGroups, RoundRobin, Route, ToOne};
 pub use runtime::{Runtime, RuntimeBuilder, Unbuilt};

@@ -16,6 +16,15 @@ use crate::message::Timestamp;
 pub trait Emit<T> {
     /// Hands one result downstream.
     fn emit(&mut self, item: T);
+
+    /// Hands an event that arrived too late for its window to the late-data
+    /// output. The runtime's emitter routes it to the core's late outbox
+    /// (typed as the pipeline's input) and counts it; an emitter with no
+    /// late output, such as a `Vec` in a test, discards it.
+    #[inline]
+    fn emit_late<L: 'static>(&mut self, late: L) {
+        let _ = late;
+    }
 }
 
 impl<T> Emit<T> for Vec<T> {

@@ -2,50 +2,76 @@
 //! user drains every core's ring into a buffer the user owns. Nothing is
 //! allocated per event on either side.
 
+use core::any::Any;
+
 use crossbeam_utils::Backoff;
 
 use crate::operator::Emit;
 use crate::shared::Shared;
 use crate::spsc::Producer;
 
-/// The [`Emit`] a worker hands its operator: pushes to the core's outbox,
-/// waiting while the user has not drained it.
+/// The [`Emit`] a worker hands its operator: pushes results to the core's
+/// outbox and late events to its late outbox, waiting while the user has
+/// not drained them.
 pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) tx: &'a mut Producer<O>,
+    pub(crate) late_tx: &'a mut Producer<T>,
     pub(crate) shared: &'a Shared<T>,
     pub(crate) emitted: u64,
-    /// Results discarded because the runtime failed while the outbox was full.
+    pub(crate) late: u64,
+    /// Items discarded because the runtime failed while an outbox was full.
     pub(crate) lost: u64,
 }
 
-impl<O, T> Emit<O> for OutboxEmit<'_, O, T> {
+/// Pushes `item`, waiting for room; false if the runtime failed first.
+#[inline]
+fn push_waiting<X, T>(tx: &mut Producer<X>, item: X, shared: &Shared<T>) -> bool {
+    let mut item = match tx.push(item) {
+        Ok(()) => return true,
+        Err(full) => full.0,
+    };
+    let backoff = Backoff::new();
+    loop {
+        if shared.is_failed() {
+            return false;
+        }
+        if backoff.is_completed() {
+            std::thread::park_timeout(std::time::Duration::from_micros(100));
+        } else {
+            backoff.snooze();
+        }
+        match tx.push(item) {
+            Ok(()) => return true,
+            Err(full) => item = full.0,
+        }
+    }
+}
+
+impl<O, T: 'static> Emit<O> for OutboxEmit<'_, O, T> {
     #[inline]
     fn emit(&mut self, item: O) {
-        let mut item = match self.tx.push(item) {
-            Ok(()) => {
-                self.emitted += 1;
-                return;
-            }
-            Err(full) => full.0,
+        if push_waiting(self.tx, item, self.shared) {
+            self.emitted += 1;
+        } else {
+            self.lost += 1;
+        }
+    }
+
+    fn emit_late<L: 'static>(&mut self, late: L) {
+        // Late events are the pipeline's own input events; the type check
+        // is a constant after monomorphization.
+        let mut slot = Some(late);
+        let Some(event) = (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+        else {
+            self.lost += 1;
+            return;
         };
-        let backoff = Backoff::new();
-        loop {
-            if self.shared.is_failed() {
-                self.lost += 1;
-                return;
-            }
-            if backoff.is_completed() {
-                std::thread::park_timeout(std::time::Duration::from_micros(100));
-            } else {
-                backoff.snooze();
-            }
-            match self.tx.push(item) {
-                Ok(()) => {
-                    self.emitted += 1;
-                    return;
-                }
-                Err(full) => item = full.0,
-            }
+        if push_waiting(self.late_tx, event, self.shared) {
+            self.late += 1;
+        } else {
+            self.lost += 1;
         }
     }
 }

@@ -53,4 +53,16 @@ pub trait Pipeline: Send + 'static {
     fn describe(&self) -> &'static str {
         ""
     }
+
+    /// Whether its windows run in processing time: then each core's
+    /// watermark follows its wall clock instead of its inputs.
+    fn processing_time(&self) -> bool {
+        false
+    }
+
+    /// After how long without a message an input stops holding back a
+    /// core's watermark.
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
 }

@@ -38,6 +38,10 @@ pub struct CoreReport {
     pub events_in: u64,
     /// Results written to the outbox.
     pub events_out: u64,
+    /// Events too late for their window, written to the late outbox.
+    pub late: u64,
+    /// Late events left unread when `finish` ended the run.
+    pub late_unread: u64,
     /// Events discarded at ingress under the `Drop` policy.
     pub dropped: u64,
     /// Events handed back under the `Error` policy.
@@ -73,6 +77,8 @@ impl CoreReport {
             submitted: 0,
             events_in: 0,
             events_out: 0,
+            late: 0,
+            late_unread: 0,
             dropped: 0,
             rejected: 0,
             outputs_lost: 0,
@@ -110,6 +116,11 @@ impl Report {
         self.cores.iter().map(|c| c.events_out).sum()
     }
 
+    /// Late events over all cores.
+    pub fn late(&self) -> u64 {
+        self.cores.iter().map(|c| c.late).sum()
+    }
+
     /// Events dropped at ingress over all cores.
     pub fn dropped(&self) -> u64 {
         self.cores.iter().map(|c| c.dropped).sum()
@@ -138,11 +149,12 @@ impl fmt::Display for Report {
         for c in &self.cores {
             writeln!(
                 f,
-                "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>8}  {:>11.1}  {:>7}  {}",
+                "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>8}  {:>11.1}  {:>7}  {}",
                 c.core,
                 c.submitted,
                 c.events_in,
                 c.events_out,
+                c.late,
                 c.dropped,
                 c.blocked,
                 c.blocked_time.as_secs_f64() * 1e3,
@@ -152,9 +164,10 @@ impl fmt::Display for Report {
         }
         write!(
             f,
-            "total: {} in, {} out, {} dropped, in {:.3} s",
+            "total: {} in, {} out, {} late, {} dropped, in {:.3} s",
             self.events_in(),
             self.events_out(),
+            self.late(),
             self.dropped(),
             self.elapsed.as_secs_f64()
         )

@@ -87,6 +87,31 @@ impl Default for KeyGroups {
 pub trait Route<T>: Clone + Send + 'static {
     /// The core, in `0..cores`, that `event` goes to.
     fn core_of(&mut self, event: &T, cores: usize) -> usize;
+
+    /// The event's time, for pipelines in event time: the handle tracks the
+    /// highest one it has submitted and sends watermarks from it.
+    #[inline]
+    fn timestamp(&self, event: &T) -> Option<crate::Timestamp> {
+        let _ = event;
+        None
+    }
+
+    /// How far behind the highest timestamp the watermark trails.
+    fn out_of_orderness(&self) -> crate::Timestamp {
+        0
+    }
+}
+
+/// Every event to core 0: for `window_all`, whose single window must see
+/// every event.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ToOne;
+
+impl<T> Route<T> for ToOne {
+    #[inline]
+    fn core_of(&mut self, _event: &T, _cores: usize) -> usize {
+        0
+    }
 }
 
 /// Spreads events over the cores in turn.

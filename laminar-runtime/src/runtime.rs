@@ -37,6 +37,7 @@ pub struct Runtime<P: Pipeline> {
     pipeline: P,
     shared: Arc<Shared<P::In>>,
     outboxes: Vec<Consumer<P::Out>>,
+    late_outboxes: Vec<Consumer<P::In>>,
     threads: Vec<JoinHandle<CoreReport>>,
     started: Instant,
 }
@@ -138,16 +139,22 @@ impl RuntimeBuilder {
             pipeline,
             shared: shared.clone(),
             outboxes: Vec::with_capacity(cores),
+            late_outboxes: Vec::with_capacity(cores),
             threads: Vec::with_capacity(cores),
             started: Instant::now(),
         };
         for core in 0..cores {
             let (tx, rx) = spsc::channel(outbox_capacity);
             rt.outboxes.push(rx);
+            let (late_tx, late_rx) = spsc::channel(outbox_capacity);
+            rt.late_outboxes.push(late_rx);
             let worker = Worker {
                 core,
                 op: rt.pipeline.instantiate(core),
                 outbox: tx,
+                late: late_tx,
+                processing_time: rt.pipeline.processing_time(),
+                idle_timeout: rt.pipeline.idle_timeout(),
                 shared: shared.clone(),
                 pin: cpus
                     .as_ref()
@@ -191,14 +198,44 @@ impl<P: Pipeline> Runtime<P> {
         buf.len() - before
     }
 
+    /// Moves every late event ready now into `buf`; returns how many. Late
+    /// events are those that arrived after their window's end plus its
+    /// allowed lateness; each is also counted in the report.
+    pub fn drain_late(&mut self, buf: &mut Vec<P::In>) -> usize {
+        let before = buf.len();
+        for rx in &mut self.late_outboxes {
+            buf.extend(rx.pop_batch(usize::MAX));
+        }
+        buf.len() - before
+    }
+
     /// Closes every input, lets each core drain its inboxes and flush its
     /// operator, joins the threads, and appends the remaining results to
     /// `buf`. Input handles still alive are refused from then on with
-    /// [`SubmitError::Closed`](crate::SubmitError).
+    /// [`SubmitError::Closed`](crate::SubmitError). Late events still unread
+    /// are counted in [`late_unread`](crate::CoreReport::late_unread); use
+    /// [`finish_with_late`](Self::finish_with_late) to keep them.
     pub fn finish_into(mut self, buf: &mut Vec<P::Out>) -> Result<Report, RuntimeError> {
+        self.shared.close_all();
+        let mut late_unread = vec![0u64; self.late_outboxes.len()];
+        self.wait(|rt| {
+            rt.drain(buf);
+            count_unread(&mut rt.late_outboxes, &mut late_unread);
+        })
+        .map(|report| with_counts(report, &[], &late_unread))
+    }
+
+    /// Like [`finish_into`](Self::finish_into), and appends the remaining
+    /// late events to `late`.
+    pub fn finish_with_late(
+        mut self,
+        buf: &mut Vec<P::Out>,
+        late: &mut Vec<P::In>,
+    ) -> Result<Report, RuntimeError> {
         self.shared.close_all();
         self.wait(|rt| {
             rt.drain(buf);
+            rt.drain_late(late);
         })
     }
 
@@ -209,17 +246,12 @@ impl<P: Pipeline> Runtime<P> {
     pub fn finish(mut self) -> Result<Report, RuntimeError> {
         self.shared.close_all();
         let mut unread = vec![0u64; self.outboxes.len()];
+        let mut late_unread = vec![0u64; self.late_outboxes.len()];
         self.wait(|rt| {
-            for (rx, n) in rt.outboxes.iter_mut().zip(&mut unread) {
-                *n += rx.pop_batch(usize::MAX).count() as u64;
-            }
+            count_unread(&mut rt.outboxes, &mut unread);
+            count_unread(&mut rt.late_outboxes, &mut late_unread);
         })
-        .map(|mut report| {
-            for (c, n) in report.cores.iter_mut().zip(unread) {
-                c.outputs_unread = n;
-            }
-            report
-        })
+        .map(|report| with_counts(report, &unread, &late_unread))
     }
 
     fn wait(&mut self, mut drain: impl FnMut(&mut Self)) -> Result<Report, RuntimeError> {
@@ -272,6 +304,9 @@ impl<P: Pipeline> Drop for Runtime<P> {
             for rx in &mut rt.outboxes {
                 rx.pop_batch(usize::MAX).for_each(drop);
             }
+            for rx in &mut rt.late_outboxes {
+                rx.pop_batch(usize::MAX).for_each(drop);
+            }
         });
     }
 }
@@ -283,4 +318,20 @@ impl<P: Pipeline> core::fmt::Debug for Runtime<P> {
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
+}
+
+/// Empties each ring, adding how many items it held to its core's count.
+fn count_unread<X>(rings: &mut [Consumer<X>], counts: &mut [u64]) {
+    for (rx, n) in rings.iter_mut().zip(counts) {
+        *n += rx.pop_batch(usize::MAX).count() as u64;
+    }
+}
+
+/// Writes the unread counts into the report.
+fn with_counts(mut report: Report, outputs: &[u64], late: &[u64]) -> Report {
+    for (i, c) in report.cores.iter_mut().enumerate() {
+        c.outputs_unread = outputs.get(i).copied().unwrap_or(0);
+        c.late_unread = late.get(i).copied().unwrap_or(0);
+    }
+    report
 }

@@ -98,6 +98,22 @@ impl<T> Shared<T> {
         }
     }
 
+    /// Whether `finish` (or a drop) has begun closing the channels.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// Whether a sender blocked on credit should give up: the runtime
+    /// failed, or it is closing. Giving up on closing is needed because
+    /// `close_all` waits for every channel to leave `BUSY`, and a sender
+    /// blocked on credit holds its channel `BUSY` until a core frees some;
+    /// a core stuck on a full outbox frees none until `finish` drains the
+    /// outboxes, which it does only after `close_all`: without this the
+    /// three wait on each other forever.
+    pub(crate) fn stop_waiting(&self) -> bool {
+        self.is_failed() || self.is_closing()
+    }
+
     pub(crate) fn is_failed(&self) -> bool {
         self.failed.load(Ordering::Acquire)
     }

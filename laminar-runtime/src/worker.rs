@@ -3,6 +3,7 @@
 //! burning the core.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
 
 use crate::channel::Receiver;
 use crate::idle::SPINS_BEFORE_PARK;
@@ -13,12 +14,18 @@ use crate::report::{CoreReport, Pinning};
 use crate::shared::Shared;
 use crate::spsc::Producer;
 use crate::sync::{Arc, Ordering};
+use crate::window::now_ms;
 
 /// Everything a worker thread takes with it.
 pub(crate) struct Worker<Op: Operator> {
     pub(crate) core: usize,
     pub(crate) op: Op,
     pub(crate) outbox: Producer<Op::Out>,
+    pub(crate) late: Producer<Op::In>,
+    /// The core's watermark follows the wall clock.
+    pub(crate) processing_time: bool,
+    /// An input silent this long stops holding the watermark back.
+    pub(crate) idle_timeout: Option<Duration>,
     pub(crate) shared: Arc<Shared<Op::In>>,
     /// `Some(cpu)` to pin; `Some(None)` when pinning was asked for but no CPU
     /// list is available.
@@ -65,14 +72,25 @@ where
         let op = &mut self.op;
         let mut out = OutboxEmit {
             tx: &mut self.outbox,
+            late_tx: &mut self.late,
             shared,
             emitted: 0,
+            late: 0,
             lost: 0,
         };
+        let processing_time = self.processing_time;
+        let idle_timeout = self.idle_timeout;
         let mut inputs: Vec<Receiver<Op::In>> = Vec::new();
         let mut watermark: Timestamp = 0;
         let mut spins = 0u32;
         loop {
+            if processing_time {
+                let now = now_ms();
+                if now > watermark {
+                    watermark = now;
+                    op.on_watermark(watermark, &mut out);
+                }
+            }
             if shared.is_failed() {
                 break;
             }
@@ -81,7 +99,10 @@ where
             let mut watermarks_moved = false;
             let mut i = 0;
             while i < inputs.len() {
-                let ch = &mut inputs[i];
+                let (before, rest) = inputs.split_at_mut(i);
+                let Some((ch, after)) = rest.split_first_mut() else {
+                    break;
+                };
                 let mut n = 0usize;
                 for msg in ch.rx.pop_batch(batch) {
                     n += 1;
@@ -94,7 +115,20 @@ where
                             report.watermarks += 1;
                             if w > ch.watermark {
                                 ch.watermark = w;
-                                watermarks_moved = true;
+                                // Applied here, in band: the events after it
+                                // in this batch must see the new time.
+                                if !processing_time {
+                                    let low = before
+                                        .iter()
+                                        .chain(after.iter())
+                                        .filter(|c| !c.idle)
+                                        .map(|c| c.watermark)
+                                        .fold(w, Timestamp::min);
+                                    if low > watermark {
+                                        watermark = low;
+                                        op.on_watermark(watermark, &mut out);
+                                    }
+                                }
                             }
                         }
                         Message::Barrier(_) => report.barriers += 1,
@@ -107,6 +141,13 @@ where
                     ch.shared.credits.release(n);
                     report.batches += 1;
                     work += n;
+                    if idle_timeout.is_some() {
+                        ch.last_active = Instant::now();
+                        if ch.idle {
+                            ch.idle = false;
+                            watermarks_moved = true;
+                        }
+                    }
                 } else if ch.is_finished() {
                     ch.retire();
                     inputs.swap_remove(i);
@@ -116,9 +157,33 @@ where
                 }
                 i += 1;
             }
-            if watermarks_moved && !inputs.is_empty() {
-                let low = inputs.iter().map(|c| c.watermark).min().unwrap_or(0);
-                if low > watermark {
+            if let Some(timeout) = idle_timeout
+                && work == 0
+            {
+                let now = Instant::now();
+                for ch in &mut inputs {
+                    if !ch.idle && now.duration_since(ch.last_active) >= timeout {
+                        ch.idle = true;
+                        watermarks_moved = true;
+                    }
+                }
+            }
+            if watermarks_moved {
+                // Channels opened since the top of this pass hold the
+                // watermark back too (at 0, until they send one), so take
+                // them in before computing the minimum. Without this, a
+                // handle created before another handle sent a watermark
+                // could have its channel still pending while the core moved
+                // to that watermark, and its events then arrived late.
+                shared.take_pending(core, &mut inputs);
+            }
+            if watermarks_moved && !processing_time {
+                // The minimum over inputs that are not idle; when all are
+                // idle, time stands still rather than jumping.
+                let low = inputs.iter().filter(|c| !c.idle).map(|c| c.watermark).min();
+                if let Some(low) = low
+                    && low > watermark
+                {
                     watermark = low;
                     op.on_watermark(watermark, &mut out);
                 }
@@ -150,6 +215,7 @@ where
             }
         }
         report.events_out = out.emitted;
+        report.late = out.late;
         report.outputs_lost = out.lost;
     }
 }

@@ -59,4 +59,5 @@ pub mod __private {
         Filter, FilterMap, FlatMap, ForEach, Inspect, Map,
     };
     pub use laminar_runtime::stage::{Identity, Then};
+    pub use laminar_runtime::window::EmitPolicy;
 }

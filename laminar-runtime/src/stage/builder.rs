@@ -5,6 +5,11 @@
 //! `T`, a closure such as `|b| b.price` gets its argument type from the
 //! method's signature, exactly as with `Iterator::map`.
 //!
+//! Besides the route `R`, the chain `C` and the current item type `T`, the
+//! builder carries the pipeline's key `K` and clock `Tm`, which the head of
+//! a pipeline sets (`key_by`, `event_time`, `processing_time`) and a window
+//! uses.
+//!
 //! ```
 //! use laminar_runtime::stage::builder::source;
 //! use laminar_runtime::{Operator, Pipeline};
@@ -26,28 +31,43 @@ use core::marker::PhantomData;
 use super::bounds::{Event, Key, NoOutput, StageFn};
 use super::fuse::{Identity, Then};
 use super::stateless::{Filter, FilterMap, FlatMap, ForEach, Inspect, Map};
+use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::pipeline::Pipeline;
-use crate::routing::{ByKey, RoundRobin, Route};
+use crate::routing::{ByKey, RoundRobin, Route, ToOne};
+use crate::window::aggregate::{Aggregate, Aggs};
+use crate::window::aligned::AlignedWindow;
+use crate::window::session::SessionWindow;
+use crate::window::{
+    AllKey, Clock, EmitPolicy, EventTime, Ingress, IngressTime, KeyFn, KeyOf, NoKey, NoTime,
+    ProcessingTime, Windowed,
+};
 
 /// A pipeline under construction: source type `S`, route `R`, chain `C`
-/// whose output is `T`.
+/// whose output is `T`, key `K`, clock `Tm`.
 #[must_use = "a pipeline does nothing until it is built and run"]
-pub struct Builder<S, R, C, T> {
+pub struct Builder<S, R, C, T, K = NoKey, Tm = NoTime> {
     route: R,
     chain: C,
+    key: K,
+    time: Tm,
     _types: PhantomData<fn(S) -> T>,
 }
 
 /// The builder after one more stage `Op` whose output is `U`.
-pub type Next<S, R, C, Op, U> = Builder<S, R, Then<C, Op>, U>;
+pub type Next<S, R, C, Op, U, K, Tm> = Builder<S, R, Then<C, Op>, U, K, Tm>;
+
+/// The builder at the head of a pipeline, before any stage.
+pub type Head<S, R, K, Tm> = Builder<S, R, Identity<S>, S, K, Tm>;
 
 /// Starts a pipeline whose events are `S`, spread round-robin.
 #[inline]
-pub fn source<S: Event>() -> Builder<S, RoundRobin, Identity<S>, S> {
+pub fn source<S: Event>() -> Head<S, RoundRobin, NoKey, NoTime> {
     Builder {
         route: RoundRobin::default(),
         chain: Identity::new(),
+        key: NoKey,
+        time: NoTime,
         _types: PhantomData,
     }
 }
@@ -55,19 +75,21 @@ pub fn source<S: Event>() -> Builder<S, RoundRobin, Identity<S>, S> {
 // The impl blocks carry no bounds: each method states only what its own
 // stage needs, so one ill-typed stage yields one error, not a cascade
 // through every later stage and `build`.
-impl<S, R, C, T> Builder<S, R, C, T> {
+impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
     #[inline]
-    fn then<Op, U>(self, op: Op) -> Next<S, R, C, Op, U> {
+    fn then<Op, U>(self, op: Op) -> Next<S, R, C, Op, U, K, Tm> {
         Builder {
             route: self.route,
             chain: Then::new(self.chain, op),
+            key: self.key,
+            time: self.time,
             _types: PhantomData,
         }
     }
 
     /// `map(|event| new_event)`.
     #[inline]
-    pub fn map<U: Event, F>(self, f: F) -> Next<S, R, C, Map<F, T, U>, U>
+    pub fn map<U: Event, F>(self, f: F) -> Next<S, R, C, Map<F, T, U>, U, K, Tm>
     where
         F: FnMut(T) -> U + StageFn,
     {
@@ -76,7 +98,7 @@ impl<S, R, C, T> Builder<S, R, C, T> {
 
     /// `filter(|event| keep)`.
     #[inline]
-    pub fn filter<F>(self, f: F) -> Next<S, R, C, Filter<F, T, T>, T>
+    pub fn filter<F>(self, f: F) -> Next<S, R, C, Filter<F, T, T>, T, K, Tm>
     where
         F: FnMut(&T) -> bool + StageFn,
     {
@@ -85,7 +107,7 @@ impl<S, R, C, T> Builder<S, R, C, T> {
 
     /// `filter_map(|event| Some(new_event))`.
     #[inline]
-    pub fn filter_map<U: Event, F>(self, f: F) -> Next<S, R, C, FilterMap<F, T, U>, U>
+    pub fn filter_map<U: Event, F>(self, f: F) -> Next<S, R, C, FilterMap<F, T, U>, U, K, Tm>
     where
         F: FnMut(T) -> Option<U> + StageFn,
     {
@@ -93,8 +115,9 @@ impl<S, R, C, T> Builder<S, R, C, T> {
     }
 
     /// `flat_map(|event| iterable)`.
+    #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn flat_map<It, F>(self, f: F) -> Next<S, R, C, FlatMap<F, T, It>, It::Item>
+    pub fn flat_map<It, F>(self, f: F) -> Next<S, R, C, FlatMap<F, T, It>, It::Item, K, Tm>
     where
         F: FnMut(T) -> It + StageFn,
         It: IntoIterator<Item: Event> + 'static,
@@ -104,7 +127,7 @@ impl<S, R, C, T> Builder<S, R, C, T> {
 
     /// `inspect(|event| ...)`.
     #[inline]
-    pub fn inspect<F>(self, f: F) -> Next<S, R, C, Inspect<F, T, T>, T>
+    pub fn inspect<F>(self, f: F) -> Next<S, R, C, Inspect<F, T, T>, T, K, Tm>
     where
         F: FnMut(&T) + StageFn,
     {
@@ -113,37 +136,164 @@ impl<S, R, C, T> Builder<S, R, C, T> {
 
     /// `for_each(|event| ...)`: ends the pipeline; nothing reaches the outboxes.
     #[inline]
-    pub fn for_each<F>(self, f: F) -> Next<S, R, C, ForEach<F, T, NoOutput>, NoOutput>
+    pub fn for_each<F>(self, f: F) -> Next<S, R, C, ForEach<F, T, NoOutput>, NoOutput, K, Tm>
     where
         F: FnMut(T) + StageFn,
     {
         self.then(ForEach::new(f))
     }
-}
 
-impl<S> Builder<S, RoundRobin, Identity<S>, S> {
-    /// `key_by(|event| key)` at the head of a pipeline: events are routed to
-    /// cores by the key's hash as they enter.
+    /// `window(tumbling(size))` or `window(sliding(size, slide))` with its
+    /// `aggregate(..)`: per key, in the pipeline's time. `aggs` makes the
+    /// aggregate from the built-ins, which then know the event type.
+    #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn key_by<K: Key, F>(self, f: F) -> Builder<S, ByKey<F>, Identity<S>, S>
+    pub fn aligned_window<A, G>(
+        self,
+        size: Timestamp,
+        slide: Timestamp,
+        allowed_lateness: Timestamp,
+        emit: EmitPolicy,
+        aggs: G,
+    ) -> Next<S, R, C, AlignedWindow<T, K, Tm, A>, Windowed<K::Key, A::Out>, NoKey, Tm>
     where
-        F: Fn(&S) -> K + StageFn,
+        K: KeyOf<T>,
+        Tm: Clock<T>,
+        A: Aggregate<T>,
+        G: FnOnce(Aggs<T>) -> A,
     {
+        let op = AlignedWindow::new(
+            self.key.clone(),
+            self.time.clone(),
+            aggs(Aggs::new()),
+            size,
+            slide,
+            allowed_lateness,
+            emit,
+        );
         Builder {
-            route: ByKey::new(f),
-            chain: self.chain,
+            route: self.route,
+            chain: Then::new(self.chain, op),
+            key: NoKey,
+            time: self.time,
+            _types: PhantomData,
+        }
+    }
+
+    /// `window(session(gap))` with its `aggregate(..)`: per key, in the
+    /// pipeline's time.
+    #[allow(clippy::type_complexity)]
+    #[inline]
+    pub fn session_window<A, G>(
+        self,
+        gap: Timestamp,
+        allowed_lateness: Timestamp,
+        emit: EmitPolicy,
+        aggs: G,
+    ) -> Next<S, R, C, SessionWindow<T, K, Tm, A>, Windowed<K::Key, A::Out>, NoKey, Tm>
+    where
+        K: KeyOf<T>,
+        Tm: Clock<T>,
+        A: Aggregate<T>,
+        G: FnOnce(Aggs<T>) -> A,
+    {
+        let op = SessionWindow::new(
+            self.key.clone(),
+            self.time.clone(),
+            aggs(Aggs::new()),
+            gap,
+            allowed_lateness,
+            emit,
+        );
+        Builder {
+            route: self.route,
+            chain: Then::new(self.chain, op),
+            key: NoKey,
+            time: self.time,
             _types: PhantomData,
         }
     }
 }
 
-impl<S, R, C, T> Builder<S, R, C, T> {
+impl<S, C, T, Tm> Builder<S, RoundRobin, C, T, NoKey, Tm> {
+    /// `window_all(..)`: one window over every event, so every event goes
+    /// to core 0 and the window's key is `()`.
+    #[inline]
+    pub fn all_to_one(self) -> Builder<S, ToOne, C, T, AllKey, Tm> {
+        Builder {
+            route: ToOne,
+            chain: self.chain,
+            key: AllKey,
+            time: self.time,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<S, Tm> Head<S, RoundRobin, NoKey, Tm> {
+    /// `key_by(|event| key)` at the head of a pipeline: events are routed to
+    /// cores by the key's hash as they enter, and windows are per key.
+    #[inline]
+    pub fn key_by<Kk: Key, F>(self, f: F) -> Head<S, ByKey<F>, KeyFn<F>, Tm>
+    where
+        F: Fn(&S) -> Kk + StageFn,
+    {
+        Builder {
+            route: ByKey::new(f.clone()),
+            chain: self.chain,
+            key: KeyFn(f),
+            time: self.time,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<S, R, K> Head<S, R, K, NoTime> {
+    /// `event_time(|event| timestamp, lateness = d, idle = d)`: events carry
+    /// their own time; each input's watermark trails the highest timestamp
+    /// it has submitted by `out_of_orderness` milliseconds.
+    #[inline]
+    pub fn event_time<F>(
+        self,
+        f: F,
+        out_of_orderness: Timestamp,
+        idle_ms: Option<u64>,
+    ) -> Head<S, R, K, EventTime<F>>
+    where
+        F: Fn(&S) -> Timestamp + StageFn,
+    {
+        Builder {
+            route: self.route,
+            chain: self.chain,
+            key: self.key,
+            time: EventTime::new(f, out_of_orderness, idle_ms),
+            _types: PhantomData,
+        }
+    }
+
+    /// `processing_time()`: windows run on each core's wall clock.
+    #[inline]
+    pub fn processing_time(self) -> Head<S, R, K, ProcessingTime> {
+        Builder {
+            route: self.route,
+            chain: self.chain,
+            key: self.key,
+            time: ProcessingTime,
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
     /// Finishes the pipeline; `describe` is its Mermaid flowchart. The
     /// result is a [`Pipeline`] when every stage type-checked.
     #[inline]
-    pub fn build(self, describe: &'static str) -> Built<S, R, C> {
+    pub fn build(self, describe: &'static str) -> Built<S, Ingress<R, Tm>, C> {
         Built {
-            route: self.route,
+            route: Ingress {
+                route: self.route,
+                time: self.time,
+            },
             chain: self.chain,
             describe,
             _source: PhantomData,
@@ -184,19 +334,20 @@ impl<S, R, C> Built<S, R, C> {
 }
 
 #[diagnostic::do_not_recommend]
-impl<S, R, C> Pipeline for Built<S, R, C>
+impl<S, R, Tm, C> Pipeline for Built<S, Ingress<R, Tm>, C>
 where
     S: Event,
     R: Route<S>,
+    Tm: IngressTime<S>,
     C: Operator<In = S> + Clone,
     C::Out: Event,
 {
     type In = S;
     type Out = C::Out;
     type Op = C;
-    type Route = R;
+    type Route = Ingress<R, Tm>;
 
-    fn route(&self) -> R {
+    fn route(&self) -> Ingress<R, Tm> {
         self.route.clone()
     }
 
@@ -206,6 +357,14 @@ where
 
     fn describe(&self) -> &'static str {
         self.describe
+    }
+
+    fn processing_time(&self) -> bool {
+        self.route.time.is_processing_time()
+    }
+
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        self.route.time.idle_timeout()
     }
 }
 

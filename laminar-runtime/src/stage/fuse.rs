@@ -30,6 +30,11 @@ impl<B: Operator, E: Emit<B::Out>> Emit<B::In> for Feed<'_, B, E> {
     fn emit(&mut self, item: B::In) {
         self.next.on_event(item, self.out);
     }
+
+    #[inline]
+    fn emit_late<L: 'static>(&mut self, late: L) {
+        self.out.emit_late(late);
+    }
 }
 
 impl<A, B> Operator for Then<A, B>

@@ -1,0 +1,435 @@
+//! Aggregates: what a window computes over its events.
+//!
+//! An [`Aggregate`] creates an accumulator, adds events to it, merges two
+//! accumulators (sliding windows are built from panes, sessions merge), and
+//! reads a result out without consuming the accumulator, so that a window
+//! can fire again when a late event updates it.
+//!
+//! The built-ins are made through [`Aggs`], which knows the event type, so
+//! that a closure such as `|b| b.price` gets its argument type:
+//!
+//! ```
+//! use laminar_runtime::window::aggregate::{Aggregate, Aggs};
+//!
+//! let aggs = Aggs::<(u32, f64)>::new();
+//! let both = (aggs.count(), aggs.max(|e| e.1));
+//! let mut acc = both.create();
+//! both.add(&mut acc, &(1, 2.5), 10);
+//! both.add(&mut acc, &(2, 7.0), 11);
+//! assert_eq!(both.finish(&acc), (2, Some(7.0)));
+//! ```
+
+use core::marker::PhantomData;
+
+use crate::message::Timestamp;
+
+/// A computation over the events of a window.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an aggregate over events of type `{T}`",
+    label = "not an `Aggregate<{T}>`",
+    note = "use a built-in (count(), sum(f), min(f), max(f), avg(f), first(f), last(f)) or implement `laminar::Aggregate<{T}>`"
+)]
+pub trait Aggregate<T>: Clone + Send + 'static {
+    /// The running state.
+    type Acc: Send + 'static;
+    /// The result.
+    type Out: Send + 'static;
+
+    /// An empty accumulator.
+    fn create(&self) -> Self::Acc;
+    /// Adds one event, with its timestamp.
+    fn add(&self, acc: &mut Self::Acc, event: &T, timestamp: Timestamp);
+    /// Folds `other` into `into`.
+    fn merge(&self, into: &mut Self::Acc, other: &Self::Acc);
+    /// The result so far; the accumulator stays usable.
+    fn finish(&self, acc: &Self::Acc) -> Self::Out;
+}
+
+/// Makes the built-in aggregates over events of type `T`.
+pub struct Aggs<T>(PhantomData<fn(&T)>);
+
+impl<T> Aggs<T> {
+    /// The maker for events of type `T`.
+    pub const fn new() -> Self {
+        Aggs(PhantomData)
+    }
+
+    /// `count()`: the number of events.
+    pub fn count(&self) -> Count {
+        Count
+    }
+
+    /// `sum(|e| value)`: the sum of a numeric value.
+    pub fn sum<V: Summable, F: Fn(&T) -> V + Clone + Send + 'static>(&self, f: F) -> Sum<F> {
+        Sum(f)
+    }
+
+    /// `min(|e| value)`: the least value, `None` for no events.
+    pub fn min<V, F>(&self, f: F) -> Min<F>
+    where
+        V: PartialOrd + Clone + Send + 'static,
+        F: Fn(&T) -> V + Clone + Send + 'static,
+    {
+        Min(f)
+    }
+
+    /// `max(|e| value)`: the greatest value, `None` for no events.
+    pub fn max<V, F>(&self, f: F) -> Max<F>
+    where
+        V: PartialOrd + Clone + Send + 'static,
+        F: Fn(&T) -> V + Clone + Send + 'static,
+    {
+        Max(f)
+    }
+
+    /// `avg(|e| value)`: the mean as `f64`, NaN for no events.
+    pub fn avg<V: Summable, F: Fn(&T) -> V + Clone + Send + 'static>(&self, f: F) -> Avg<F> {
+        Avg(f)
+    }
+
+    /// `first(|e| value)`: the value of the event with the earliest
+    /// timestamp (the first seen among equals).
+    pub fn first<V, F>(&self, f: F) -> First<F>
+    where
+        V: Clone + Send + 'static,
+        F: Fn(&T) -> V + Clone + Send + 'static,
+    {
+        First(f)
+    }
+
+    /// `last(|e| value)`: the value of the event with the latest timestamp
+    /// (the first seen among equals).
+    pub fn last<V, F>(&self, f: F) -> Last<F>
+    where
+        V: Clone + Send + 'static,
+        F: Fn(&T) -> V + Clone + Send + 'static,
+    {
+        Last(f)
+    }
+
+    /// A user's own aggregate.
+    pub fn custom<A: Aggregate<T>>(&self, aggregate: A) -> A {
+        aggregate
+    }
+}
+
+impl<T> Default for Aggs<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A number `sum` and `avg` can add.
+#[diagnostic::on_unimplemented(
+    message = "`sum` and `avg` add numbers, and `{Self}` is not a number",
+    label = "this value is `{Self}`",
+    note = "sum a numeric field (integers or floats); to count events use `count()`"
+)]
+pub trait Summable: Copy + Send + 'static {
+    /// The sum of nothing.
+    const ZERO: Self;
+    /// `self + other`; integers wrap rather than panic on overflow.
+    fn plus(self, other: Self) -> Self;
+    /// As a float, for `avg`.
+    fn to_f64(self) -> f64;
+}
+
+macro_rules! summable_int {
+    ($($t:ty),*) => {$(
+        impl Summable for $t {
+            const ZERO: Self = 0;
+            #[inline(always)]
+            fn plus(self, other: Self) -> Self { self.wrapping_add(other) }
+            #[inline(always)]
+            fn to_f64(self) -> f64 { self as f64 }
+        }
+    )*};
+}
+summable_int!(
+    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
+);
+
+macro_rules! summable_float {
+    ($($t:ty),*) => {$(
+        impl Summable for $t {
+            const ZERO: Self = 0.0;
+            #[inline(always)]
+            fn plus(self, other: Self) -> Self { self + other }
+            #[inline(always)]
+            fn to_f64(self) -> f64 { self as f64 }
+        }
+    )*};
+}
+summable_float!(f32, f64);
+
+/// `count()`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Count;
+
+impl<T> Aggregate<T> for Count {
+    type Acc = u64;
+    type Out = u64;
+    #[inline]
+    fn create(&self) -> u64 {
+        0
+    }
+    #[inline]
+    fn add(&self, acc: &mut u64, _event: &T, _timestamp: Timestamp) {
+        *acc += 1;
+    }
+    #[inline]
+    fn merge(&self, into: &mut u64, other: &u64) {
+        *into += *other;
+    }
+    #[inline]
+    fn finish(&self, acc: &u64) -> u64 {
+        *acc
+    }
+}
+
+/// `sum(f)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Sum<F>(F);
+
+impl<T, V: Summable, F: Fn(&T) -> V + Clone + Send + 'static> Aggregate<T> for Sum<F> {
+    type Acc = V;
+    type Out = V;
+    #[inline]
+    fn create(&self) -> V {
+        V::ZERO
+    }
+    #[inline]
+    fn add(&self, acc: &mut V, event: &T, _timestamp: Timestamp) {
+        *acc = acc.plus((self.0)(event));
+    }
+    #[inline]
+    fn merge(&self, into: &mut V, other: &V) {
+        *into = into.plus(*other);
+    }
+    #[inline]
+    fn finish(&self, acc: &V) -> V {
+        *acc
+    }
+}
+
+/// `avg(f)`.
+#[derive(Clone, Copy, Debug)]
+pub struct Avg<F>(F);
+
+impl<T, V: Summable, F: Fn(&T) -> V + Clone + Send + 'static> Aggregate<T> for Avg<F> {
+    type Acc = (f64, u64);
+    type Out = f64;
+    #[inline]
+    fn create(&self) -> (f64, u64) {
+        (0.0, 0)
+    }
+    #[inline]
+    fn add(&self, acc: &mut (f64, u64), event: &T, _timestamp: Timestamp) {
+        acc.0 += (self.0)(event).to_f64();
+        acc.1 += 1;
+    }
+    #[inline]
+    fn merge(&self, into: &mut (f64, u64), other: &(f64, u64)) {
+        into.0 += other.0;
+        into.1 += other.1;
+    }
+    #[inline]
+    fn finish(&self, acc: &(f64, u64)) -> f64 {
+        acc.0 / acc.1 as f64
+    }
+}
+
+/// Keeps `candidate` in `slot` if `better(candidate, current)`.
+#[inline]
+fn keep<V: Clone>(slot: &mut Option<V>, candidate: &V, better: impl Fn(&V, &V) -> bool) {
+    match slot {
+        Some(cur) if !better(candidate, cur) => {}
+        _ => *slot = Some(candidate.clone()),
+    }
+}
+
+macro_rules! extremum {
+    ($(#[$doc:meta])* $name:ident, $better:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name<F>(F);
+
+        impl<T, V, F> Aggregate<T> for $name<F>
+        where
+            V: PartialOrd + Clone + Send + 'static,
+            F: Fn(&T) -> V + Clone + Send + 'static,
+        {
+            type Acc = Option<V>;
+            type Out = Option<V>;
+            #[inline]
+            fn create(&self) -> Option<V> {
+                None
+            }
+            #[inline]
+            fn add(&self, acc: &mut Option<V>, event: &T, _timestamp: Timestamp) {
+                let v = (self.0)(event);
+                match acc {
+                    Some(cur) if !($better)(&v, cur) => {}
+                    _ => *acc = Some(v),
+                }
+            }
+            #[inline]
+            fn merge(&self, into: &mut Option<V>, other: &Option<V>) {
+                if let Some(v) = other {
+                    keep(into, v, $better);
+                }
+            }
+            #[inline]
+            fn finish(&self, acc: &Option<V>) -> Option<V> {
+                acc.clone()
+            }
+        }
+    };
+}
+
+extremum!(
+    /// `min(f)`.
+    Min,
+    |a: &V, b: &V| a < b
+);
+extremum!(
+    /// `max(f)`.
+    Max,
+    |a: &V, b: &V| a > b
+);
+
+macro_rules! by_time {
+    ($(#[$doc:meta])* $name:ident, $better:expr) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name<F>(F);
+
+        impl<T, V, F> Aggregate<T> for $name<F>
+        where
+            V: Clone + Send + 'static,
+            F: Fn(&T) -> V + Clone + Send + 'static,
+        {
+            type Acc = Option<(Timestamp, V)>;
+            type Out = Option<V>;
+            #[inline]
+            fn create(&self) -> Self::Acc {
+                None
+            }
+            #[inline]
+            fn add(&self, acc: &mut Self::Acc, event: &T, timestamp: Timestamp) {
+                match acc {
+                    Some((t, _)) if !($better)(timestamp, *t) => {}
+                    _ => *acc = Some((timestamp, (self.0)(event))),
+                }
+            }
+            #[inline]
+            fn merge(&self, into: &mut Self::Acc, other: &Self::Acc) {
+                if let Some((t, v)) = other {
+                    match into {
+                        Some((cur, _)) if !($better)(*t, *cur) => {}
+                        _ => *into = Some((*t, v.clone())),
+                    }
+                }
+            }
+            #[inline]
+            fn finish(&self, acc: &Self::Acc) -> Option<V> {
+                acc.as_ref().map(|(_, v)| v.clone())
+            }
+        }
+    };
+}
+
+by_time!(
+    /// `first(f)`.
+    First,
+    |a: Timestamp, b: Timestamp| a < b
+);
+by_time!(
+    /// `last(f)`.
+    Last,
+    |a: Timestamp, b: Timestamp| a > b
+);
+
+macro_rules! tuple_aggregate {
+    ($($name:ident $idx:tt),+) => {
+        impl<T, $($name: Aggregate<T>),+> Aggregate<T> for ($($name,)+) {
+            type Acc = ($($name::Acc,)+);
+            type Out = ($($name::Out,)+);
+            #[inline]
+            fn create(&self) -> Self::Acc {
+                ($(self.$idx.create(),)+)
+            }
+            #[inline]
+            fn add(&self, acc: &mut Self::Acc, event: &T, timestamp: Timestamp) {
+                $(self.$idx.add(&mut acc.$idx, event, timestamp);)+
+            }
+            #[inline]
+            fn merge(&self, into: &mut Self::Acc, other: &Self::Acc) {
+                $(self.$idx.merge(&mut into.$idx, &other.$idx);)+
+            }
+            #[inline]
+            fn finish(&self, acc: &Self::Acc) -> Self::Out {
+                ($(self.$idx.finish(&acc.$idx),)+)
+            }
+        }
+    };
+}
+
+tuple_aggregate!(A 0, B 1);
+tuple_aggregate!(A 0, B 1, C 2);
+tuple_aggregate!(A 0, B 1, C 2, D 3);
+tuple_aggregate!(A 0, B 1, C 2, D 3, E 4);
+tuple_aggregate!(A 0, B 1, C 2, D 3, E 4, G 5);
+tuple_aggregate!(A 0, B 1, C 2, D 3, E 4, G 5, H 6);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run<A: Aggregate<u64>>(a: &A, events: &[(u64, Timestamp)]) -> A::Out {
+        let mut acc = a.create();
+        for (e, t) in events {
+            a.add(&mut acc, e, *t);
+        }
+        a.finish(&acc)
+    }
+
+    #[test]
+    fn built_ins() {
+        let aggs = Aggs::<u64>::new();
+        let ev = [(5, 30), (2, 10), (9, 20), (2, 10)];
+        assert_eq!(run(&aggs.count(), &ev), 4);
+        assert_eq!(run(&aggs.sum(|x| *x), &ev), 18);
+        assert_eq!(run(&aggs.min(|x| *x), &ev), Some(2));
+        assert_eq!(run(&aggs.max(|x| *x), &ev), Some(9));
+        assert_eq!(run(&aggs.avg(|x| *x), &ev), 4.5);
+        assert_eq!(run(&aggs.first(|x| *x), &ev), Some(2));
+        assert_eq!(run(&aggs.last(|x| *x), &ev), Some(5));
+        assert_eq!(run(&aggs.max(|x| *x), &[]), None);
+    }
+
+    #[test]
+    fn merge_equals_adding_everything_once() {
+        let aggs = Aggs::<u64>::new();
+        let all = (
+            aggs.count(),
+            aggs.sum(|x| *x),
+            aggs.min(|x| *x),
+            aggs.first(|x| *x),
+            aggs.last(|x| *x),
+        );
+        let ev: Vec<(u64, Timestamp)> = (0..50).map(|i| (i * 7 % 13, i * 3 % 17)).collect();
+        let whole = run(&all, &ev);
+        let (left, right) = ev.split_at(20);
+        let mut a = all.create();
+        for (e, t) in left {
+            all.add(&mut a, e, *t);
+        }
+        let mut b = all.create();
+        for (e, t) in right {
+            all.add(&mut b, e, *t);
+        }
+        all.merge(&mut a, &b);
+        assert_eq!(all.finish(&a), whole);
+    }
+}

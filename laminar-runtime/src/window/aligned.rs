@@ -1,0 +1,431 @@
+//! Tumbling and sliding windows, per key, kept as panes.
+//!
+//! A window of `size` starting every `slide` is the union of panes of
+//! `gcd(size, slide)`: each event is added to exactly one pane (one hash
+//! lookup), and a window's result is the merge of its panes when it fires.
+//! A tumbling window is a sliding one with `slide == size`: one pane per
+//! window, and no merge at all.
+//!
+//! Panes live in a deque sorted by start. A pane is freed once every window
+//! that contains it is past its end plus the allowed lateness; its map goes
+//! back to a pool, so in steady state no window allocates.
+
+use core::marker::PhantomData;
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap;
+
+use super::aggregate::Aggregate;
+use super::{Clock, EmitPolicy, KeyOf, Windowed, gcd};
+use crate::message::Timestamp;
+use crate::operator::{Emit, Operator};
+
+struct Pane<K, Acc> {
+    start: Timestamp,
+    accs: FxHashMap<K, Acc>,
+}
+
+/// The aligned-window operator: `window(tumbling(..))` or
+/// `window(sliding(..))` followed by `aggregate(..)`.
+pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
+    key: KF,
+    clock: C,
+    agg: A,
+    size: Timestamp,
+    slide: Timestamp,
+    pane: Timestamp,
+    lateness: Timestamp,
+    emit: EmitPolicy,
+    panes: VecDeque<Pane<KF::Key, A::Acc>>,
+    pool: Vec<FxHashMap<KF::Key, A::Acc>>,
+    scratch: FxHashMap<KF::Key, A::Acc>,
+    watermark: Timestamp,
+    _events: PhantomData<fn(T)>,
+}
+
+impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
+    /// Windows of `size` every `slide` (both > 0, `slide <= size`), state
+    /// kept `lateness` past each window's end.
+    pub fn new(
+        key: KF,
+        clock: C,
+        agg: A,
+        size: Timestamp,
+        slide: Timestamp,
+        lateness: Timestamp,
+        emit: EmitPolicy,
+    ) -> Self {
+        let size = size.max(1);
+        let slide = slide.clamp(1, size);
+        AlignedWindow {
+            key,
+            clock,
+            agg,
+            size,
+            slide,
+            pane: gcd(size, slide),
+            lateness,
+            emit,
+            panes: VecDeque::new(),
+            pool: Vec::new(),
+            scratch: FxHashMap::default(),
+            watermark: 0,
+            _events: PhantomData,
+        }
+    }
+
+    /// The watermark at or past which pane `start` can be freed: the last
+    /// window containing it has ended and its lateness has passed.
+    fn retain_until(&self, start: Timestamp) -> Timestamp {
+        (start - start % self.slide)
+            .saturating_add(self.size)
+            .saturating_add(self.lateness)
+    }
+
+    /// Index of the pane starting at `start`, made if missing.
+    fn pane_index(&mut self, start: Timestamp) -> usize {
+        match self.panes.iter().rposition(|p| p.start <= start) {
+            Some(i) if self.panes[i].start == start => i,
+            found => {
+                let at = found.map_or(0, |i| i + 1);
+                let accs = self.pool.pop().unwrap_or_default();
+                self.panes.insert(at, Pane { start, accs });
+                at
+            }
+        }
+    }
+
+    /// Starts of the windows that contain pane `start`, ascending.
+    fn windows_of(&self, start: Timestamp) -> impl Iterator<Item = Timestamp> + use<T, KF, C, A> {
+        let last = start - start % self.slide;
+        let lowest = (start + 1).saturating_sub(self.size);
+        let first = lowest.div_ceil(self.slide) * self.slide;
+        let slide = self.slide;
+        (first..=last).step_by(slide as usize)
+    }
+
+    /// The value of window `ws` for `key` alone, merged over its panes.
+    fn value_for(&self, key: &KF::Key, ws: Timestamp) -> Option<A::Out> {
+        let end = ws.saturating_add(self.size);
+        let mut acc: Option<A::Acc> = None;
+        for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
+            if let Some(a) = pane.accs.get(key) {
+                let into = acc.get_or_insert_with(|| self.agg.create());
+                self.agg.merge(into, a);
+            }
+        }
+        acc.map(|a| self.agg.finish(&a))
+    }
+
+    /// Emits every key's value of window `ws`.
+    fn fire<E: Emit<Windowed<KF::Key, A::Out>>>(&mut self, ws: Timestamp, out: &mut E) {
+        let end = ws.saturating_add(self.size);
+        if self.size == self.pane {
+            if let Some(pane) = self.panes.iter().find(|p| p.start == ws) {
+                for (k, acc) in &pane.accs {
+                    out.emit(Windowed {
+                        key: k.clone(),
+                        start: ws,
+                        end,
+                        value: self.agg.finish(acc),
+                    });
+                }
+            }
+            return;
+        }
+        for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
+            for (k, a) in &pane.accs {
+                match self.scratch.get_mut(k) {
+                    Some(into) => self.agg.merge(into, a),
+                    None => {
+                        let mut into = self.agg.create();
+                        self.agg.merge(&mut into, a);
+                        self.scratch.insert(k.clone(), into);
+                    }
+                }
+            }
+        }
+        for (key, acc) in self.scratch.drain() {
+            out.emit(Windowed {
+                key,
+                start: ws,
+                end,
+                value: self.agg.finish(&acc),
+            });
+        }
+    }
+}
+
+impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, C, A> {
+    /// A fresh operator with the same settings and no state: what each
+    /// core starts from.
+    fn clone(&self) -> Self {
+        AlignedWindow {
+            key: self.key.clone(),
+            clock: self.clock.clone(),
+            agg: self.agg.clone(),
+            size: self.size,
+            slide: self.slide,
+            pane: self.pane,
+            lateness: self.lateness,
+            emit: self.emit,
+            panes: VecDeque::new(),
+            pool: Vec::new(),
+            scratch: FxHashMap::default(),
+            watermark: 0,
+            _events: PhantomData,
+        }
+    }
+}
+
+impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
+where
+    T: Send + 'static,
+    KF: KeyOf<T>,
+    C: Clock<T>,
+    A: Aggregate<T>,
+{
+    type In = T;
+    type Out = Windowed<KF::Key, A::Out>;
+
+    #[inline]
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
+        let ts = self.clock.timestamp(&event);
+        let start = ts - ts % self.pane;
+        if self.watermark >= self.retain_until(start) {
+            out.emit_late(event);
+            return;
+        }
+        let key = self.key.key(&event);
+        let i = self.pane_index(start);
+        let accs = &mut self.panes[i].accs;
+        match accs.get_mut(&key) {
+            Some(acc) => self.agg.add(acc, &event, ts),
+            None => {
+                let mut acc = self.agg.create();
+                self.agg.add(&mut acc, &event, ts);
+                accs.insert(key.clone(), acc);
+            }
+        }
+        // Windows that already fired (a late event within the lateness), or
+        // every window under `OnUpdate`, emit this key's new value.
+        let refire = self
+            .windows_of(start)
+            .next()
+            .is_some_and(|ws| ws.saturating_add(self.size) <= self.watermark);
+        if self.emit == EmitPolicy::OnUpdate || refire {
+            for ws in self.windows_of(start) {
+                let end = ws.saturating_add(self.size);
+                if (self.emit == EmitPolicy::OnUpdate || end <= self.watermark)
+                    && let Some(value) = self.value_for(&key, ws)
+                {
+                    out.emit(Windowed {
+                        key: key.clone(),
+                        start: ws,
+                        end,
+                        value,
+                    });
+                }
+            }
+        }
+    }
+
+    fn on_watermark<E: Emit<Self::Out>>(&mut self, watermark: Timestamp, out: &mut E) {
+        if watermark <= self.watermark {
+            return;
+        }
+        let old = self.watermark;
+        self.watermark = watermark;
+        // Fire, in order of their end, the windows ending in (old, watermark].
+        let mut next_ws = 0;
+        let mut i = 0;
+        while i < self.panes.len() {
+            let start = self.panes[i].start;
+            let mut past = false;
+            for ws in self.windows_of(start) {
+                if ws < next_ws {
+                    continue;
+                }
+                next_ws = ws.saturating_add(self.slide);
+                let end = ws.saturating_add(self.size);
+                if end > watermark {
+                    past = true;
+                    break;
+                }
+                if end > old {
+                    self.fire(ws, out);
+                }
+            }
+            if past {
+                break;
+            }
+            i += 1;
+        }
+        while let Some(front) = self.panes.front() {
+            if self.retain_until(front.start) > watermark {
+                break;
+            }
+            if let Some(mut pane) = self.panes.pop_front() {
+                pane.accs.clear();
+                self.pool.push(pane.accs);
+            }
+        }
+    }
+
+    fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
+        self.on_watermark(Timestamp::MAX, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::aggregate::Aggs;
+    use crate::window::{EventTime, KeyFn};
+
+    /// Emits results and late events into two vectors.
+    struct Sink<O, L> {
+        out: Vec<O>,
+        late: Vec<L>,
+    }
+
+    impl<O, L> Default for Sink<O, L> {
+        fn default() -> Self {
+            Sink {
+                out: Vec::new(),
+                late: Vec::new(),
+            }
+        }
+    }
+
+    impl<O, L: 'static> Emit<O> for Sink<O, L> {
+        fn emit(&mut self, item: O) {
+            self.out.push(item);
+        }
+        fn emit_late<X: 'static>(&mut self, late: X) {
+            let mut slot = Some(late);
+            if let Some(l) = (&mut slot as &mut dyn core::any::Any).downcast_mut::<Option<L>>() {
+                self.late.extend(l.take());
+            }
+        }
+    }
+
+    type Ev = (u32, Timestamp, u64); // key, time, value
+
+    fn op(
+        size: u64,
+        slide: u64,
+        lateness: u64,
+    ) -> AlignedWindow<
+        Ev,
+        impl KeyOf<Ev, Key = u32>,
+        impl Clock<Ev>,
+        impl Aggregate<Ev, Out = (u64, u64)>,
+    > {
+        let aggs = Aggs::<Ev>::new();
+        AlignedWindow::new(
+            KeyFn(|e: &Ev| e.0),
+            EventTime::new(|e: &Ev| e.1, 0, None),
+            (aggs.count(), aggs.sum(|e: &Ev| e.2)),
+            size,
+            slide,
+            lateness,
+            EmitPolicy::OnClose,
+        )
+    }
+
+    #[test]
+    fn tumbling_fires_on_watermark() {
+        let mut w = op(10, 10, 0);
+        let mut s = Sink::<_, Ev>::default();
+        for e in [(1, 1, 5), (1, 9, 5), (2, 3, 1), (1, 10, 7)] {
+            w.on_event(e, &mut s);
+        }
+        w.on_watermark(10, &mut s);
+        s.out.sort();
+        assert_eq!(
+            s.out,
+            [
+                Windowed {
+                    key: 1,
+                    start: 0,
+                    end: 10,
+                    value: (2, 10)
+                },
+                Windowed {
+                    key: 2,
+                    start: 0,
+                    end: 10,
+                    value: (1, 1)
+                },
+            ]
+        );
+        s.out.clear();
+        w.on_end(&mut s);
+        assert_eq!(
+            s.out,
+            [Windowed {
+                key: 1,
+                start: 10,
+                end: 20,
+                value: (1, 7)
+            }]
+        );
+    }
+
+    #[test]
+    fn sliding_windows_merge_panes() {
+        let mut w = op(10, 5, 0);
+        let mut s = Sink::<_, Ev>::default();
+        for e in [(1, 2, 1), (1, 7, 10), (1, 12, 100)] {
+            w.on_event(e, &mut s);
+        }
+        w.on_end(&mut s);
+        assert_eq!(
+            s.out,
+            [
+                Windowed {
+                    key: 1,
+                    start: 0,
+                    end: 10,
+                    value: (2, 11)
+                },
+                Windowed {
+                    key: 1,
+                    start: 5,
+                    end: 15,
+                    value: (2, 110)
+                },
+                Windowed {
+                    key: 1,
+                    start: 10,
+                    end: 20,
+                    value: (1, 100)
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn late_within_lateness_refires_and_later_goes_to_late_output() {
+        let mut w = op(10, 10, 5);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, 3, 1), &mut s);
+        w.on_watermark(12, &mut s);
+        assert_eq!(s.out.len(), 1);
+        w.on_event((1, 4, 1), &mut s); // within lateness: re-fire
+        assert_eq!(
+            s.out[1],
+            Windowed {
+                key: 1,
+                start: 0,
+                end: 10,
+                value: (2, 2)
+            }
+        );
+        w.on_watermark(15, &mut s); // past end + lateness: state freed
+        w.on_event((1, 5, 1), &mut s);
+        assert_eq!(s.late, [(1, 5, 1)]);
+        assert_eq!(s.out.len(), 2);
+    }
+}

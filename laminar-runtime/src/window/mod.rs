@@ -1,0 +1,232 @@
+//! Event time and windows: what a window is, how events get their time and
+//! key inside a window, and the two window operators.
+//!
+//! - [`aligned`]: tumbling and sliding windows, kept as panes;
+//! - [`session`]: session windows per key, merged as events bridge gaps;
+//! - [`aggregate`]: what a window computes;
+//! - [`timer`]: the timer service the session windows fire from.
+//!
+//! Late data is never dropped silently: an event past the watermark but
+//! within the allowed lateness updates its window and fires it again; a
+//! later one goes to the late-data output ([`Emit::emit_late`]), counted.
+//!
+//! [`Emit::emit_late`]: crate::Emit::emit_late
+
+pub mod aggregate;
+pub mod aligned;
+pub mod session;
+pub mod timer;
+
+use core::hash::Hash;
+
+use crate::message::Timestamp;
+use crate::stage::bounds::Key;
+
+/// One result of a window: its key, its bounds `[start, end)` in event time,
+/// and the aggregate's value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Windowed<K, V> {
+    /// The key the window belongs to (`()` for `window_all`).
+    pub key: K,
+    /// First timestamp inside the window.
+    pub start: Timestamp,
+    /// First timestamp after the window.
+    pub end: Timestamp,
+    /// The aggregate.
+    pub value: V,
+}
+
+/// When a window emits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EmitPolicy {
+    /// Once, when the watermark passes the window's end (and again for
+    /// each late event within the allowed lateness).
+    #[default]
+    OnClose,
+    /// After every event that updates it.
+    OnUpdate,
+}
+
+/// How a window reads the time of an event.
+pub trait Clock<T>: Clone + Send + 'static {
+    /// The event's timestamp.
+    fn timestamp(&self, event: &T) -> Timestamp;
+}
+
+/// Event time, read by the user's extractor.
+#[derive(Clone, Debug)]
+pub struct EventTime<F> {
+    pub(crate) extract: F,
+    pub(crate) out_of_orderness: Timestamp,
+    pub(crate) idle_ms: Option<u64>,
+}
+
+impl<F> EventTime<F> {
+    /// Timestamps from `extract`; the watermark trails the highest timestamp
+    /// seen by `out_of_orderness`; an input silent for `idle_ms` stops
+    /// holding the watermark back.
+    pub fn new(extract: F, out_of_orderness: Timestamp, idle_ms: Option<u64>) -> Self {
+        EventTime {
+            extract,
+            out_of_orderness,
+            idle_ms,
+        }
+    }
+}
+
+impl<T, F: Fn(&T) -> Timestamp + Clone + Send + 'static> Clock<T> for EventTime<F> {
+    #[inline(always)]
+    fn timestamp(&self, event: &T) -> Timestamp {
+        (self.extract)(event)
+    }
+}
+
+/// Processing time: the wall clock when the window sees the event.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessingTime;
+
+impl<T> Clock<T> for ProcessingTime {
+    #[inline]
+    fn timestamp(&self, _event: &T) -> Timestamp {
+        now_ms()
+    }
+}
+
+/// Milliseconds since the Unix epoch, the unit of processing time.
+pub fn now_ms() -> Timestamp {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as Timestamp)
+}
+
+/// No clock chosen: such a pipeline cannot window (the macro says so).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTime;
+
+/// How a window reads the key of an event.
+pub trait KeyOf<T>: Clone + Send + 'static {
+    /// The key type.
+    type Key: Key;
+    /// The event's key.
+    fn key(&self, event: &T) -> Self::Key;
+}
+
+/// The key chosen by `key_by`.
+#[derive(Clone, Debug)]
+pub struct KeyFn<F>(pub F);
+
+impl<T, K: Key, F: Fn(&T) -> K + Clone + Send + 'static> KeyOf<T> for KeyFn<F> {
+    type Key = K;
+    #[inline(always)]
+    fn key(&self, event: &T) -> K {
+        (self.0)(event)
+    }
+}
+
+/// The single key of `window_all`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AllKey;
+
+impl<T> KeyOf<T> for AllKey {
+    type Key = ();
+    #[inline(always)]
+    fn key(&self, _event: &T) {}
+}
+
+/// No key chosen: such a pipeline cannot window by key (the macro says so).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoKey;
+
+/// The greatest common divisor, for pane lengths.
+pub(crate) const fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        let t = a % b;
+        a = b;
+        b = t;
+    }
+    a
+}
+
+/// What an input handle needs of a pipeline's clock: each event's time, and
+/// how to turn the highest one into a watermark.
+pub trait IngressTime<T>: Clone + Send + 'static {
+    /// The event's time, if the pipeline runs in event time.
+    fn timestamp(&self, event: &T) -> Option<Timestamp>;
+    /// How far the watermark trails the highest timestamp.
+    fn out_of_orderness(&self) -> Timestamp;
+    /// After how long an input stops holding the watermark back.
+    fn idle_timeout(&self) -> Option<std::time::Duration>;
+    /// Whether windows run on the wall clock.
+    fn is_processing_time(&self) -> bool;
+}
+
+impl<T> IngressTime<T> for NoTime {
+    #[inline(always)]
+    fn timestamp(&self, _event: &T) -> Option<Timestamp> {
+        None
+    }
+    fn out_of_orderness(&self) -> Timestamp {
+        0
+    }
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+    fn is_processing_time(&self) -> bool {
+        false
+    }
+}
+
+impl<T> IngressTime<T> for ProcessingTime {
+    #[inline(always)]
+    fn timestamp(&self, _event: &T) -> Option<Timestamp> {
+        None
+    }
+    fn out_of_orderness(&self) -> Timestamp {
+        0
+    }
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        None
+    }
+    fn is_processing_time(&self) -> bool {
+        true
+    }
+}
+
+impl<T, F: Fn(&T) -> Timestamp + Clone + Send + 'static> IngressTime<T> for EventTime<F> {
+    #[inline(always)]
+    fn timestamp(&self, event: &T) -> Option<Timestamp> {
+        Some((self.extract)(event))
+    }
+    fn out_of_orderness(&self) -> Timestamp {
+        self.out_of_orderness
+    }
+    fn idle_timeout(&self) -> Option<std::time::Duration> {
+        self.idle_ms.map(std::time::Duration::from_millis)
+    }
+    fn is_processing_time(&self) -> bool {
+        false
+    }
+}
+
+/// A pipeline's ingress: its route plus its clock, as one [`Route`].
+///
+/// [`Route`]: crate::Route
+#[derive(Clone, Debug)]
+pub struct Ingress<R, Tm> {
+    pub(crate) route: R,
+    pub(crate) time: Tm,
+}
+
+impl<T, R: crate::Route<T>, Tm: IngressTime<T>> crate::Route<T> for Ingress<R, Tm> {
+    #[inline(always)]
+    fn core_of(&mut self, event: &T, cores: usize) -> usize {
+        self.route.core_of(event, cores)
+    }
+    #[inline(always)]
+    fn timestamp(&self, event: &T) -> Option<Timestamp> {
+        self.time.timestamp(event)
+    }
+    fn out_of_orderness(&self) -> Timestamp {
+        self.time.out_of_orderness()
+    }
+}

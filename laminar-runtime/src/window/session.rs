@@ -1,0 +1,324 @@
+//! Session windows, per key: a session grows while events keep coming less
+//! than `gap` apart, and closes when the watermark passes its last event
+//! plus the gap. An event that bridges two sessions merges them.
+//!
+//! Each session has at most one pending timer. When a session grows, its
+//! timer is left where it is; when the timer fires early, it is set again at
+//! the session's new end. A key whose sessions are all closed and past the
+//! allowed lateness is removed, so state lives only as long as its sessions.
+
+use core::marker::PhantomData;
+
+use rustc_hash::FxHashMap;
+
+use super::aggregate::Aggregate;
+use super::timer::Timers;
+use super::{Clock, EmitPolicy, KeyOf, Windowed};
+use crate::message::Timestamp;
+use crate::operator::{Emit, Operator};
+
+struct Session<Acc> {
+    start: Timestamp,
+    /// Last event's time plus the gap: the first time outside the session.
+    end: Timestamp,
+    acc: Acc,
+    /// Time of this session's pending timer, if any.
+    timer: Option<Timestamp>,
+    fired: bool,
+}
+
+/// The session-window operator: `window(session(gap))` followed by
+/// `aggregate(..)`.
+pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
+    key: KF,
+    clock: C,
+    agg: A,
+    gap: Timestamp,
+    lateness: Timestamp,
+    emit: EmitPolicy,
+    sessions: FxHashMap<KF::Key, Vec<Session<A::Acc>>>,
+    timers: Timers<KF::Key>,
+    due: Vec<(Timestamp, KF::Key)>,
+    watermark: Timestamp,
+    _events: PhantomData<fn(T)>,
+}
+
+impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> SessionWindow<T, KF, C, A> {
+    /// Sessions that close after `gap` without events, kept `lateness`
+    /// longer for late events.
+    pub fn new(
+        key: KF,
+        clock: C,
+        agg: A,
+        gap: Timestamp,
+        lateness: Timestamp,
+        emit: EmitPolicy,
+    ) -> Self {
+        SessionWindow {
+            key,
+            clock,
+            agg,
+            gap: gap.max(1),
+            lateness,
+            emit,
+            sessions: FxHashMap::default(),
+            timers: Timers::new(),
+            due: Vec::new(),
+            watermark: 0,
+            _events: PhantomData,
+        }
+    }
+}
+
+impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for SessionWindow<T, KF, C, A> {
+    /// Same settings, no state.
+    fn clone(&self) -> Self {
+        SessionWindow {
+            key: self.key.clone(),
+            clock: self.clock.clone(),
+            agg: self.agg.clone(),
+            gap: self.gap,
+            lateness: self.lateness,
+            emit: self.emit,
+            sessions: FxHashMap::default(),
+            timers: Timers::new(),
+            due: Vec::new(),
+            watermark: 0,
+            _events: PhantomData,
+        }
+    }
+}
+
+impl<T, KF, C, A> Operator for SessionWindow<T, KF, C, A>
+where
+    T: Send + 'static,
+    KF: KeyOf<T>,
+    C: Clock<T>,
+    A: Aggregate<T>,
+{
+    type In = T;
+    type Out = Windowed<KF::Key, A::Out>;
+
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
+        let ts = self.clock.timestamp(&event);
+        let own_end = ts.saturating_add(self.gap);
+        if own_end.saturating_add(self.lateness) <= self.watermark {
+            out.emit_late(event);
+            return;
+        }
+        let key = self.key.key(&event);
+        if !self.sessions.contains_key(&key) {
+            self.sessions.insert(key.clone(), Vec::new());
+        }
+        let Some(list) = self.sessions.get_mut(&key) else {
+            return;
+        };
+        // Sessions [s, e) that the event's own [ts, ts + gap) overlaps are
+        // contiguous in the start-sorted list.
+        let first = list.partition_point(|s| s.end <= ts);
+        let mut last = first;
+        while last < list.len() && list[last].start < own_end {
+            last += 1;
+        }
+        let merged = if first == last {
+            let mut acc = self.agg.create();
+            self.agg.add(&mut acc, &event, ts);
+            list.insert(
+                first,
+                Session {
+                    start: ts,
+                    end: own_end,
+                    acc,
+                    timer: None,
+                    fired: false,
+                },
+            );
+            first
+        } else {
+            let (head, rest) = list.split_at_mut(first + 1);
+            let s = &mut head[first];
+            for other in &rest[..last - first - 1] {
+                self.agg.merge(&mut s.acc, &other.acc);
+                s.end = s.end.max(other.end);
+                s.timer = match (s.timer, other.timer) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                s.fired |= other.fired;
+            }
+            s.start = s.start.min(ts);
+            s.end = s.end.max(own_end);
+            self.agg.add(&mut s.acc, &event, ts);
+            list.drain(first + 1..last);
+            first
+        };
+        let s = &mut list[merged];
+        if s.timer.is_none() {
+            s.timer = Some(s.end);
+            self.timers.set(s.end, key.clone());
+        }
+        // Already closed (a late event within the lateness), or `OnUpdate`:
+        // the session's new value goes out now.
+        if self.emit == EmitPolicy::OnUpdate || s.end <= self.watermark {
+            if s.end <= self.watermark {
+                s.fired = true;
+            }
+            out.emit(Windowed {
+                key,
+                start: s.start,
+                end: s.end,
+                value: self.agg.finish(&s.acc),
+            });
+        }
+    }
+
+    fn on_watermark<E: Emit<Self::Out>>(&mut self, watermark: Timestamp, out: &mut E) {
+        if watermark <= self.watermark {
+            return;
+        }
+        self.watermark = watermark;
+        let mut due = std::mem::take(&mut self.due);
+        self.timers.fire(watermark, |at, key| due.push((at, key)));
+        for (at, key) in due.drain(..) {
+            let Some(list) = self.sessions.get_mut(&key) else {
+                continue;
+            };
+            for s in list.iter_mut().filter(|s| s.timer == Some(at)) {
+                s.timer = None;
+                if s.end <= watermark && !s.fired {
+                    s.fired = true;
+                    out.emit(Windowed {
+                        key: key.clone(),
+                        start: s.start,
+                        end: s.end,
+                        value: self.agg.finish(&s.acc),
+                    });
+                }
+                let next = if s.end > watermark {
+                    s.end
+                } else {
+                    s.end.saturating_add(self.lateness)
+                };
+                if next > watermark {
+                    s.timer = Some(next);
+                    self.timers.set(next, key.clone());
+                }
+            }
+            let lateness = self.lateness;
+            list.retain(|s| s.end.saturating_add(lateness) > watermark || s.timer.is_some());
+            if list.is_empty() {
+                self.sessions.remove(&key);
+            }
+        }
+        self.due = due;
+    }
+
+    fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
+        self.on_watermark(Timestamp::MAX, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::window::aggregate::Aggs;
+    use crate::window::{EventTime, KeyFn};
+
+    type Ev = (u32, Timestamp);
+
+    fn op(
+        gap: u64,
+        lateness: u64,
+    ) -> SessionWindow<Ev, impl KeyOf<Ev, Key = u32>, impl Clock<Ev>, impl Aggregate<Ev, Out = u64>>
+    {
+        SessionWindow::new(
+            KeyFn(|e: &Ev| e.0),
+            EventTime::new(|e: &Ev| e.1, 0, None),
+            Aggs::<Ev>::new().count(),
+            gap,
+            lateness,
+            EmitPolicy::OnClose,
+        )
+    }
+
+    #[test]
+    fn sessions_close_after_the_gap_and_merge_when_bridged() {
+        let mut w = op(10, 0);
+        let mut out = Vec::new();
+        for e in [(1, 0), (1, 5), (1, 30), (2, 3), (1, 22)] {
+            w.on_event(e, &mut out);
+        }
+        // (1, 22): its [22, 32) overlaps [30, 40), which grows to [22, 40).
+        w.on_watermark(16, &mut out);
+        // Within one watermark the order is the timers', not a contract.
+        out.sort_by_key(|w| w.key);
+        assert_eq!(
+            out,
+            [
+                Windowed {
+                    key: 1,
+                    start: 0,
+                    end: 15,
+                    value: 2
+                },
+                Windowed {
+                    key: 2,
+                    start: 3,
+                    end: 13,
+                    value: 1
+                },
+            ]
+        );
+        out.clear();
+        let mut late = Vec::new();
+        {
+            struct Both<'a>(&'a mut Vec<Windowed<u32, u64>>, &'a mut Vec<Ev>);
+            impl Emit<Windowed<u32, u64>> for Both<'_> {
+                fn emit(&mut self, item: Windowed<u32, u64>) {
+                    self.0.push(item);
+                }
+                fn emit_late<X: 'static>(&mut self, late: X) {
+                    let mut slot = Some(late);
+                    if let Some(l) =
+                        (&mut slot as &mut dyn core::any::Any).downcast_mut::<Option<Ev>>()
+                    {
+                        self.1.extend(l.take());
+                    }
+                }
+            }
+            let mut both = Both(&mut out, &mut late);
+            w.on_event((1, 2), &mut both); // [2, 12) ended before 16: late
+            w.on_end(&mut both);
+        }
+        assert_eq!(late, [(1, 2)]);
+        assert_eq!(
+            out,
+            [Windowed {
+                key: 1,
+                start: 22,
+                end: 40,
+                value: 2
+            }]
+        );
+    }
+
+    #[test]
+    fn a_bridging_event_merges_two_sessions() {
+        let mut w = op(10, 0);
+        let mut out = Vec::new();
+        for e in [(1, 0), (1, 18), (1, 9)] {
+            w.on_event(e, &mut out);
+        }
+        w.on_end(&mut out);
+        assert_eq!(
+            out,
+            [Windowed {
+                key: 1,
+                start: 0,
+                end: 28,
+                value: 3
+            }]
+        );
+        assert!(w.sessions.is_empty(), "state freed when the session closed");
+    }
+}

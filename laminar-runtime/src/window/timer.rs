@@ -1,0 +1,106 @@
+//! A timer service: a binary heap of (time, payload), earliest first, ties
+//! in the order they were set. The heap keeps its capacity, so in steady
+//! state setting and firing timers allocates nothing.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use crate::message::Timestamp;
+
+struct Entry<T> {
+    at: Timestamp,
+    seq: u64,
+    payload: T,
+}
+
+impl<T> PartialEq for Entry<T> {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl<T> Eq for Entry<T> {}
+
+impl<T> PartialOrd for Entry<T> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl<T> Ord for Entry<T> {
+    // Reversed: `BinaryHeap` is a max-heap and the earliest timer must
+    // come out first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// Timers keyed by time, for event time or processing time alike.
+///
+/// ```
+/// use laminar_runtime::window::timer::Timers;
+///
+/// let mut timers = Timers::new();
+/// timers.set(20, "b");
+/// timers.set(10, "a");
+/// timers.set(30, "c");
+/// let mut fired = Vec::new();
+/// timers.fire(25, |at, p| fired.push((at, p)));
+/// assert_eq!(fired, [(10, "a"), (20, "b")]);
+/// assert_eq!(timers.len(), 1);
+/// ```
+pub struct Timers<T> {
+    heap: BinaryHeap<Entry<T>>,
+    seq: u64,
+}
+
+impl<T> Timers<T> {
+    /// No timers.
+    pub fn new() -> Self {
+        Timers {
+            heap: BinaryHeap::new(),
+            seq: 0,
+        }
+    }
+
+    /// Fires `payload` once time reaches `at`.
+    pub fn set(&mut self, at: Timestamp, payload: T) {
+        self.seq += 1;
+        self.heap.push(Entry {
+            at,
+            seq: self.seq,
+            payload,
+        });
+    }
+
+    /// Calls `f` for every timer due at `now` (time `at <= now`), earliest
+    /// first.
+    pub fn fire(&mut self, now: Timestamp, mut f: impl FnMut(Timestamp, T)) {
+        while self.heap.peek().is_some_and(|e| e.at <= now) {
+            if let Some(e) = self.heap.pop() {
+                f(e.at, e.payload);
+            }
+        }
+    }
+
+    /// The earliest pending time.
+    pub fn next(&self) -> Option<Timestamp> {
+        self.heap.peek().map(|e| e.at)
+    }
+
+    /// Pending timers.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// No pending timers.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+impl<T> Default for Timers<T> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
