@@ -35,6 +35,8 @@ pub use laminar_macros::stream;
 
 pub use laminar_runtime::stage::bounds::{Event, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
+pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
+pub use laminar_runtime::window::{EmitPolicy, Windowed};
 pub use laminar_runtime::{
     BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, Message, Operator,
     Pinning, Pipeline, Policy, Report, RoundRobin, Route, Runtime, RuntimeBuilder, RuntimeError,
@@ -45,7 +47,8 @@ pub use laminar_runtime::{
 pub mod prelude {
     pub use crate::stream;
     pub use crate::{
-        Emit, Input, NoOutput, Operator, Pipeline, Policy, Report, Runtime, SubmitError,
+        Aggregate, Emit, Input, NoOutput, Operator, Pipeline, Policy, Report, Runtime,
+        SubmitError, Windowed,
     };
 }
 
