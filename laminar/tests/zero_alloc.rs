@@ -1,7 +1,8 @@
 //! Zero overhead, counted: after warm-up, events pushed through a generated
-//! chain, and through the runtime on 2 cores, allocate nothing per event.
-//! Each path runs with N = 100k and N = 1M events; the number of heap blocks
-//! allocated must not grow with N.
+//! chain, and through the runtime on 2 cores, allocate nothing per event;
+//! nor does a tumbling-window count over a bounded key set, whose windows
+//! keep opening and closing. Each path runs with N = 100k and N = 1M events;
+//! the number of heap blocks allocated must not grow with N.
 //!
 //! One test function, because the allocator counts every thread of the
 //! process: a second test running in parallel would pollute the counts.
@@ -106,6 +107,94 @@ fn runtime_blocks(n: u64) -> (u64, u64) {
     (during, total)
 }
 
+/// A tumbling count per key over 64 keys, one event per millisecond, so
+/// 10 ms windows open and close all the time; watermarks every 64 events.
+fn window_chain_blocks(n: u64) -> (u64, u64) {
+    let p = stream! {
+        Bid
+        -> event_time(|b| b.price)
+        -> key_by(|b| b.auction % 64)
+        -> window(tumbling(10ms))
+        -> aggregate(count())
+    };
+    let mut chain = p.instantiate(0);
+    let mut counted = 0u64;
+    let mut sink = CountValues(&mut counted);
+    let at = |i: u64| Bid {
+        auction: i,
+        bidder: 0,
+        price: i,
+    };
+    for i in 0..10_000 {
+        chain.on_event(at(i), &mut sink);
+        if i % 64 == 63 {
+            chain.on_watermark(i, &mut sink);
+        }
+    }
+    let before = blocks();
+    for i in 10_000..10_000 + n {
+        chain.on_event(at(i), &mut sink);
+        if i % 64 == 63 {
+            chain.on_watermark(i, &mut sink);
+        }
+    }
+    let during = blocks() - before;
+    chain.on_end(&mut sink);
+    (during, counted)
+}
+
+/// Sums the counts of the windows it sees.
+struct CountValues<'a>(&'a mut u64);
+
+impl<K> Emit<laminar::Windowed<K, u64>> for CountValues<'_> {
+    fn emit(&mut self, w: laminar::Windowed<K, u64>) {
+        *self.0 += w.value;
+    }
+}
+
+/// The same window through a 2-core runtime.
+fn window_runtime_blocks(n: u64) -> (u64, u64) {
+    let p = stream! {
+        Bid
+        -> event_time(|b| b.price)
+        -> key_by(|b| b.auction % 64)
+        -> window(tumbling(10ms))
+        -> aggregate(count())
+        -> map(|w| w.value)
+    };
+    let mut rt = Runtime::builder()
+        .cores(2)
+        .queue_capacity(1024)
+        .outbox_capacity(1 << 16)
+        .build(p)
+        .expect("runtime");
+    let mut input = rt.input();
+    let at = |i: u64| Bid {
+        auction: i,
+        bidder: 0,
+        price: i,
+    };
+    let mut buf: Vec<u64> = Vec::with_capacity(1 << 18);
+    let mut counted = 0u64;
+    input.submit_iter((0..10_000).map(at)).expect("submit");
+    rt.drain(&mut buf);
+    counted += buf.drain(..).sum::<u64>();
+    let before = blocks();
+    let mut i = 10_000;
+    while i < 10_000 + n {
+        let end = (i + 4096).min(10_000 + n);
+        input.submit_iter((i..end).map(at)).expect("submit");
+        rt.drain(&mut buf);
+        counted += buf.drain(..).sum::<u64>();
+        i = end;
+    }
+    let during = blocks() - before;
+    drop(input);
+    rt.finish_into(&mut buf).expect("finish");
+    counted += buf.drain(..).sum::<u64>();
+    (during, counted)
+}
+
 #[test]
 fn no_allocation_per_event() {
     let _profiler = dhat::Profiler::builder().testing().build();
@@ -124,5 +213,23 @@ fn no_allocation_per_event() {
     assert!(
         large <= small,
         "allocations grew with the number of events: {small} blocks for 100k, {large} for 1M"
+    );
+
+    let (small, counted_small) = window_chain_blocks(100_000);
+    let (large, counted_large) = window_chain_blocks(1_000_000);
+    assert_eq!(counted_small, 110_000, "every event counted in exactly one window");
+    assert_eq!(counted_large, 1_010_000, "every event counted in exactly one window");
+    println!("tumbling count chain: {small} blocks for 100k events, {large} for 1M");
+    assert_eq!(small, 0, "a tumbling count over bounded keys allocates nothing per event");
+    assert_eq!(large, 0, "a tumbling count over bounded keys allocates nothing per event");
+
+    let (small, counted_small) = window_runtime_blocks(100_000);
+    let (large, counted_large) = window_runtime_blocks(1_000_000);
+    assert_eq!(counted_small, 110_000);
+    assert_eq!(counted_large, 1_010_000);
+    println!("tumbling count, runtime on 2 cores: {small} blocks for 100k events, {large} for 1M");
+    assert!(
+        large <= small,
+        "window allocations grew with the number of events: {small} blocks for 100k, {large} for 1M"
     );
 }
