@@ -117,7 +117,17 @@ where
                                 ch.watermark = w;
                                 // Applied here, in band: the events after it
                                 // in this batch must see the new time.
-                                if !processing_time {
+                                if !processing_time
+                                    && shared.cores[core].has_pending.load(Ordering::Acquire)
+                                {
+                                    // A channel opened before this watermark
+                                    // was sent may still be pending; it holds
+                                    // the watermark back too. Leave this one
+                                    // to the end of the pass, which takes
+                                    // pending channels in first (else its
+                                    // events could arrive late).
+                                    watermarks_moved = true;
+                                } else if !processing_time {
                                     let low = before
                                         .iter()
                                         .chain(after.iter())
