@@ -47,8 +47,8 @@ pub use laminar_runtime::{
 pub mod prelude {
     pub use crate::stream;
     pub use crate::{
-        Aggregate, Emit, Input, NoOutput, Operator, Pipeline, Policy, Report, Runtime,
-        SubmitError, Windowed,
+        Aggregate, Emit, Input, NoOutput, Operator, Pipeline, Policy, Report, Runtime, SubmitError,
+        Windowed,
     };
 }
 
