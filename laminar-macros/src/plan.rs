@@ -153,9 +153,9 @@ pub fn plan(ast: PipelineAst) -> Plan {
                 clock = Clock::Event {
                     extractor: positional(stage).remove(0),
                     lateness: named(stage, "lateness")
-                        .map_or(0, |e| time::duration(e, true).expect("validated")),
+                        .map_or(0, |e| time::duration(e, true, "").expect("validated")),
                     idle: named(stage, "idle")
-                        .map(|e| time::duration(e, false).expect("validated")),
+                        .map(|e| time::duration(e, false, "").expect("validated")),
                     name,
                 };
             }
@@ -175,7 +175,7 @@ pub fn plan(ast: PipelineAst) -> Plan {
                     aggregate: name,
                     shape: time::shape(&positional(w)[0]).expect("validated"),
                     allowed_lateness: named(w, "allowed_lateness")
-                        .map_or(0, |e| time::duration(e, true).expect("validated")),
+                        .map_or(0, |e| time::duration(e, true, "").expect("validated")),
                     on_update: named(w, "emit")
                         .is_some_and(|e| time::emit_policy(e).expect("validated")),
                     aggs: time::aggregates(&args).unwrap_or_else(|_| unreachable!("validated")),

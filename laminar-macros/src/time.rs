@@ -3,7 +3,6 @@
 //! Each reader returns a typed value or an error at the user's tokens, with
 //! a line saying what to write instead.
 
-use syn::spanned::Spanned;
 use syn::{Expr, ExprCall, ExprLit, Ident, Lit};
 
 use crate::ops::{AGGREGATES, UNITS, WINDOWS};
@@ -48,8 +47,9 @@ fn units() -> String {
 }
 
 /// Reads a duration literal such as `10s` into milliseconds. `allow_zero`
-/// is for lateness, where zero means none.
-pub fn duration(expr: &Expr, allow_zero: bool) -> syn::Result<u64> {
+/// is for lateness, where zero means none; `what` names the duration in
+/// messages.
+pub fn duration(expr: &Expr, allow_zero: bool, what: &str) -> syn::Result<u64> {
     let lit = match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Int(lit), ..
@@ -77,12 +77,16 @@ pub fn duration(expr: &Expr, allow_zero: bool) -> syn::Result<u64> {
     };
     let suffix = lit.suffix();
     if suffix.is_empty() {
+        let n = lit.base10_digits();
+        let with_units = UNITS
+            .iter()
+            .map(|(u, _)| format!("`{n}{u}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         return Err(syn::Error::new_spanned(
             lit,
             format!(
-                "a duration needs a unit: `{}` alone could mean anything\nhelp: write {}",
-                lit.base10_digits(),
-                units()
+                "a duration needs a unit: `{n}` alone could mean anything\nhelp: write {with_units}"
             ),
         ));
     }
@@ -99,7 +103,9 @@ pub fn duration(expr: &Expr, allow_zero: bool) -> syn::Result<u64> {
     if n == 0 && !allow_zero {
         return Err(syn::Error::new_spanned(
             lit,
-            "a window's duration must be greater than zero",
+            format!(
+                "{what} must be greater than zero\nhelp: the smallest is `1ms`; for example `10s`"
+            ),
         ));
     }
     n.checked_mul(scale).ok_or_else(|| {
@@ -148,11 +154,13 @@ pub fn shape(expr: &Expr) -> syn::Result<Shape> {
         return Err(syn::Error::new(
             call.paren_token.span.join(),
             format!(
-                "`{}` takes {} ({}), but {} were given\nhelp: write `{}`",
+                "`{}` takes {} argument{} ({}), but {} {} given\nhelp: write `{}`",
                 spec.name,
                 spec.args.len(),
+                if spec.args.len() == 1 { "" } else { "s" },
                 spec.args.join(", "),
                 call.args.len(),
+                if call.args.len() == 1 { "was" } else { "were" },
                 spec.usage
             ),
         ));
@@ -160,7 +168,8 @@ pub fn shape(expr: &Expr) -> syn::Result<Shape> {
     let d: Vec<u64> = call
         .args
         .iter()
-        .map(|a| duration(a, false))
+        .zip(spec.args)
+        .map(|(a, what)| duration(a, false, &format!("a window's {what}")))
         .collect::<syn::Result<_>>()?;
     Ok(match spec.name {
         "tumbling" => Shape::Aligned {
@@ -169,9 +178,16 @@ pub fn shape(expr: &Expr) -> syn::Result<Shape> {
         },
         "sliding" => {
             if d[1] > d[0] {
-                return Err(syn::Error::new(
-                    call.args.span(),
-                    "a sliding window's slide must not exceed its size: events between windows would belong to none\nhelp: for gaps between windows, filter the events; for non-overlapping windows use `tumbling(size)`",
+                let (size, slide) = (&call.args[0], &call.args[1]);
+                return Err(syn::Error::new_spanned(
+                    slide,
+                    format!(
+                        "a sliding window's slide (`{}`) must not exceed its size (`{}`): events between windows would belong to none\nhelp: the size comes first: did you mean `sliding({}, {})`?",
+                        quote::ToTokens::to_token_stream(slide),
+                        quote::ToTokens::to_token_stream(size),
+                        quote::ToTokens::to_token_stream(slide),
+                        quote::ToTokens::to_token_stream(size),
+                    ),
                 ));
             }
             Shape::Aligned {
@@ -205,12 +221,18 @@ pub fn aggregates<'a>(
                 errors.push(syn::Error::new_spanned(
                     call,
                     format!(
-                        "`{}` takes {} argument{}, but {} were given\nhelp: write `{}`",
+                        "`{}` takes {} argument{}, but {} {} given\nhelp: write `{}`{}",
                         spec.name,
                         spec.args,
                         if spec.args == 1 { "" } else { "s" },
                         call.args.len(),
-                        spec.usage
+                        if call.args.len() == 1 { "was" } else { "were" },
+                        spec.usage,
+                        if spec.name == "count" {
+                            "; to count only some events, `filter` them before the window"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
                 let _ = name;
@@ -251,30 +273,30 @@ mod tests {
 
     #[test]
     fn durations() {
-        assert_eq!(duration(&e("10s"), false).unwrap(), 10_000);
-        assert_eq!(duration(&e("250ms"), false).unwrap(), 250);
-        assert_eq!(duration(&e("2min"), false).unwrap(), 120_000);
-        assert_eq!(duration(&e("1h"), false).unwrap(), 3_600_000);
-        assert_eq!(duration(&e("0s"), true).unwrap(), 0);
+        assert_eq!(duration(&e("10s"), false, "x").unwrap(), 10_000);
+        assert_eq!(duration(&e("250ms"), false, "x").unwrap(), 250);
+        assert_eq!(duration(&e("2min"), false, "x").unwrap(), 120_000);
+        assert_eq!(duration(&e("1h"), false, "x").unwrap(), 3_600_000);
+        assert_eq!(duration(&e("0s"), true, "x").unwrap(), 0);
         assert!(
-            duration(&e("0s"), false)
+            duration(&e("0s"), false, "x")
                 .unwrap_err()
                 .to_string()
                 .contains("greater than zero")
         );
         assert!(
-            duration(&e("10"), false)
+            duration(&e("10"), false, "x")
                 .unwrap_err()
                 .to_string()
                 .contains("needs a unit")
         );
         assert!(
-            duration(&e("10d"), false)
+            duration(&e("10d"), false, "x")
                 .unwrap_err()
                 .to_string()
                 .contains("unknown duration unit")
         );
-        assert!(duration(&e("1.5s"), false).is_err());
+        assert!(duration(&e("1.5s"), false, "x").is_err());
     }
 
     #[test]

@@ -192,7 +192,10 @@ fn check_arguments(stage: &StageAst, op: &OpSpec, cx: &mut Ctxt) {
         };
         cx.error_with(
             stage.args_tokens(),
-            &format!("`{name}` takes {want}, but {positional} were given"),
+            &format!(
+                "`{name}` takes {want}, but {positional} {} given",
+                if positional == 1 { "was" } else { "were" }
+            ),
             &[format!("help: write `{}`", op.usage)],
         );
     }
@@ -219,35 +222,50 @@ fn check_placement(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
     if op.placement != Placement::Head {
         return;
     }
-    let (earlier, what) = match op.role {
-        Role::Key => (
-            seen.key,
-            "re-route events between cores (an exchange), which is not supported yet",
-        ),
-        _ => (seen.clock, "give the pipeline a second clock"),
-    };
-    if let Some(first) = earlier {
+    let name = op.name;
+    if op.role == Role::Key {
+        if let Some(first) = seen.key {
+            cx.error_with(
+                stage.tokens(),
+                &format!("a second `{name}` would re-route events between cores (an exchange), which is not supported yet"),
+                &[format!(
+                    "note: the pipeline is already keyed by the `{}` at its head; key once, at the source",
+                    first.name
+                )],
+            );
+            return;
+        }
+    } else if let Some(first) = seen.clock {
         cx.error_with(
             stage.tokens(),
-            &format!("a second `{}` would {what}", op.name),
+            &format!(
+                "`{name}` would give the pipeline a second clock (it already has `{}`)",
+                first.name
+            ),
             &[format!(
-                "note: the pipeline already has `{}` at its head; a pipeline has one",
+                "help: keep one clock: remove this `{name}` or the `{}`",
                 first.name
             )],
         );
-    } else if let Some(before) = seen.transformed {
-        let why = match op.role {
-            Role::Key => {
-                "would re-route events between cores (an exchange), which is not supported yet"
-            }
-            _ => "must see events as they enter: watermarks are made at the inputs",
+        return;
+    }
+    if let Some(before) = seen.transformed {
+        let (why, help) = if op.role == Role::Key {
+            (
+                "would re-route events between cores (an exchange), which is not supported yet",
+                "so events are routed as they enter",
+            )
+        } else {
+            (
+                "must see events as they enter (watermarks are made at the inputs)",
+                "so events are timed as they enter",
+            )
         };
         cx.error_with(
             stage.tokens(),
-            &format!("`{}` after `{}` {why}", op.name, before.name),
+            &format!("`{name}` {why}, but it comes after `{}`", before.name),
             &[format!(
-                "help: move `{}` directly after the source type, so events are routed and timed as they enter",
-                op.name
+                "help: move `{name}` directly after the source type, {help}"
             )],
         );
     }
@@ -283,7 +301,8 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
                     &["help: add `-> window(tumbling(10s))` (or `sliding`, `session`) before it".to_owned()],
                 );
             }
-            Needs::SourceEvents => {
+            // A second window gets its own error (one window per pipeline).
+            Needs::SourceEvents if seen.window.is_none() => {
                 if let Some(changed) = seen.changed {
                     cx.error_with(
                         stage.tokens(),
@@ -315,7 +334,7 @@ fn check_window(stage: &StageAst, seen: &Seen, cx: &mut Ctxt) {
         let checked = match arg {
             Arg::Positional(e) => time::shape(e).map(drop),
             Arg::Named { name, value, .. } if name == "allowed_lateness" => {
-                time::duration(value, true).map(drop)
+                time::duration(value, true, "`allowed_lateness`").map(drop)
             }
             Arg::Named { name, value, .. } if name == "emit" => time::emit_policy(value).map(drop),
             Arg::Named { .. } => Ok(()),
@@ -343,8 +362,9 @@ fn check_clock(stage: &StageAst, cx: &mut Ctxt) {
     for arg in &stage.args {
         if let Arg::Named { name, value, .. } = arg {
             let allow_zero = name == "lateness";
+            let what = format!("`{name}`");
             if (name == "lateness" || name == "idle")
-                && let Err(e) = time::duration(value, allow_zero)
+                && let Err(e) = time::duration(value, allow_zero, &what)
             {
                 cx.push(e);
             }

@@ -66,6 +66,7 @@ mod runtime;
 mod shared;
 pub mod spsc;
 pub mod stage;
+pub mod state;
 mod sync;
 pub mod window;
 mod worker;

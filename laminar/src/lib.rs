@@ -36,7 +36,7 @@ pub use laminar_macros::stream;
 pub use laminar_runtime::stage::bounds::{Event, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
-pub use laminar_runtime::window::{EmitPolicy, Windowed};
+pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
 pub use laminar_runtime::{
     BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, Message, Operator,
     Pinning, Pipeline, Policy, Report, RoundRobin, Route, Runtime, RuntimeBuilder, RuntimeError,
@@ -62,5 +62,5 @@ pub mod __private {
         Filter, FilterMap, FlatMap, ForEach, Inspect, Map,
     };
     pub use laminar_runtime::stage::{Identity, Then};
-    pub use laminar_runtime::window::EmitPolicy;
+    pub use laminar_runtime::window::{EmitPolicy, NoKey, NoTime};
 }

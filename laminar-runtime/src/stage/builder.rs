@@ -39,8 +39,8 @@ use crate::window::aggregate::{Aggregate, Aggs};
 use crate::window::aligned::AlignedWindow;
 use crate::window::session::SessionWindow;
 use crate::window::{
-    AllKey, Clock, EmitPolicy, EventTime, Ingress, IngressTime, KeyFn, KeyOf, NoKey, NoTime,
-    ProcessingTime, Windowed,
+    AllKey, Clock, EmitPolicy, EventTime, Ingress, IngressTime, IntoTimestamp, KeyFn, KeyOf, NoKey,
+    NoTime, ProcessingTime, Windowed,
 };
 
 /// A pipeline under construction: source type `S`, route `R`, chain `C`
@@ -253,14 +253,15 @@ impl<S, R, K> Head<S, R, K, NoTime> {
     /// their own time; each input's watermark trails the highest timestamp
     /// it has submitted by `out_of_orderness` milliseconds.
     #[inline]
-    pub fn event_time<F>(
+    pub fn event_time<F, Ts>(
         self,
         f: F,
         out_of_orderness: Timestamp,
         idle_ms: Option<u64>,
     ) -> Head<S, R, K, EventTime<F>>
     where
-        F: Fn(&S) -> Timestamp + StageFn,
+        F: Fn(&S) -> Ts + StageFn,
+        Ts: IntoTimestamp,
     {
         Builder {
             route: self.route,

@@ -47,6 +47,31 @@ pub enum EmitPolicy {
     OnUpdate,
 }
 
+/// What an `event_time` closure returns: milliseconds.
+#[diagnostic::on_unimplemented(
+    message = "an event time is `u64` milliseconds, not `{Self}`",
+    label = "this closure returns `{Self}`",
+    note = "convert it in the closure: `e.ts as u64`, `e.ts.parse::<u64>().unwrap_or(0)`, `dt.timestamp_millis() as u64`"
+)]
+pub trait IntoTimestamp {
+    /// As milliseconds.
+    fn into_timestamp(self) -> Timestamp;
+}
+
+impl IntoTimestamp for u64 {
+    #[inline(always)]
+    fn into_timestamp(self) -> Timestamp {
+        self
+    }
+}
+
+impl IntoTimestamp for u32 {
+    #[inline(always)]
+    fn into_timestamp(self) -> Timestamp {
+        Timestamp::from(self)
+    }
+}
+
 /// How a window reads the time of an event.
 pub trait Clock<T>: Clone + Send + 'static {
     /// The event's timestamp.
@@ -74,10 +99,10 @@ impl<F> EventTime<F> {
     }
 }
 
-impl<T, F: Fn(&T) -> Timestamp + Clone + Send + 'static> Clock<T> for EventTime<F> {
+impl<T, R: IntoTimestamp, F: Fn(&T) -> R + Clone + Send + 'static> Clock<T> for EventTime<F> {
     #[inline(always)]
     fn timestamp(&self, event: &T) -> Timestamp {
-        (self.extract)(event)
+        (self.extract)(event).into_timestamp()
     }
 }
 
@@ -192,10 +217,10 @@ impl<T> IngressTime<T> for ProcessingTime {
     }
 }
 
-impl<T, F: Fn(&T) -> Timestamp + Clone + Send + 'static> IngressTime<T> for EventTime<F> {
+impl<T, R: IntoTimestamp, F: Fn(&T) -> R + Clone + Send + 'static> IngressTime<T> for EventTime<F> {
     #[inline(always)]
     fn timestamp(&self, event: &T) -> Option<Timestamp> {
-        Some((self.extract)(event))
+        Some((self.extract)(event).into_timestamp())
     }
     fn out_of_orderness(&self) -> Timestamp {
         self.out_of_orderness
