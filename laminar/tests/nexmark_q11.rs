@@ -1,0 +1,205 @@
+//! Nexmark q11 (user sessions) against a plain reference: per bidder, the
+//! number of bids in each session (a session ends after 10 s without a
+//! bid), over 100 000 Nexmark bids, on one core and on two; in order,
+//! shuffled within the lateness, with bids held back until their sessions
+//! are long gone (late output), and with bids held back into the allowed
+//! lateness (sessions grow, merge and fire again).
+
+mod common;
+
+use common::nexmark::*;
+use laminar::Timestamp;
+use laminar::prelude::*;
+
+const GAP: u64 = 10_000;
+/// The pipelines' `event_time(.., lateness = 2s)`.
+const LATENESS: u64 = 2_000;
+/// `allowed_lateness = 5s` of [`q11_allowing`].
+const ALLOWED: u64 = 5_000;
+
+fn q11() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.bidder)
+        -> window(session(10s))
+        -> aggregate(count())
+    }
+}
+
+fn q11_allowing() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.bidder)
+        -> window(session(10s), allowed_lateness = 5s)
+        -> aggregate(count())
+    }
+}
+
+/// Each bidder's bids sorted by time and split at gaps of 10 s or more;
+/// each session counted.
+fn reference(bids: &[Bid]) -> Vec<Row<u64>> {
+    sessions(bids, GAP, |b| b.bidder)
+        .into_iter()
+        .map(|(bidder, start, end, bids)| (bidder, start, end, bids.len() as u64))
+        .collect()
+}
+
+#[test]
+fn matches_the_reference_on_one_and_two_cores() {
+    let bids = bids();
+    let want = reference(bids);
+    assert!(want.len() > 1_000, "many sessions");
+    assert!(want.iter().any(|s| s.3 > 100), "some long sessions");
+    for cores in [1, 2] {
+        let run = run(q11(), cores, &[bids]);
+        assert_same(&run.rows, &want, &format!("q11 on {cores} cores"));
+        assert!(run.late.is_empty());
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+#[test]
+fn shuffled_within_the_lateness_gives_the_same_results() {
+    let bids = bids();
+    let shuffled = shuffle_within(bids, LATENESS, 7);
+    assert_ne!(shuffled, bids, "the shuffle moved bids");
+    let want = reference(bids);
+    for cores in [1, 2] {
+        let run = run(q11(), cores, &[&shuffled]);
+        assert_same(
+            &run.rows,
+            &want,
+            &format!("q11, shuffled, on {cores} cores"),
+        );
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+#[test]
+fn bids_held_back_past_their_sessions_go_to_the_late_output() {
+    let bids = bids();
+    let end = max_time(bids);
+    // About one bid in a hundred, among those whose own session [ts, ts +
+    // gap) closed well before the end, is submitted after all the others.
+    let mut rng = Rng::new(11);
+    let (kept, held) = hold_back(bids, |_, b| {
+        rng.below(100) == 0 && b.date_time + 2 * (GAP + LATENESS) <= end
+    });
+    assert!(held.len() > 500);
+    let kept = shuffle_within(&kept, LATENESS, 3);
+    // When they come, the watermark is `end - LATENESS`: each is late, as
+    // ts + gap + allowed lateness (0) <= watermark.
+    assert_eq!(max_time(&kept), end);
+    let watermark = end - LATENESS;
+    assert!(held.iter().all(|b| b.date_time + GAP <= watermark));
+
+    let want = reference(&kept);
+    for cores in [1, 2] {
+        let run = run(q11(), cores, &[&kept, &held]);
+        assert_same(&run.late, &held, "late output");
+        assert_eq!(run.report.late(), held.len() as u64);
+        assert_same(
+            &run.rows,
+            &want,
+            &format!("q11 without the held-back bids, on {cores} cores"),
+        );
+    }
+}
+
+/// Bids held back into the allowed lateness: the last stretch before the
+/// final watermark, one bid in three, submitted after all the others.
+struct HeldBack {
+    kept: Vec<Bid>,
+    held: Vec<Bid>,
+    /// The watermark when the held-back bids come.
+    watermark: Timestamp,
+    /// Held-back bids that are late: ts + gap + allowed lateness <= watermark.
+    late: Vec<Bid>,
+}
+
+fn held_back_into_the_allowed_lateness() -> HeldBack {
+    let bids = bids();
+    let end = max_time(bids);
+    let watermark = end - LATENESS;
+    let from = watermark - GAP - ALLOWED - 2 * GAP;
+    let mut rng = Rng::new(5);
+    let (kept, held) = hold_back(bids, |_, b| {
+        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
+    });
+    assert_eq!(max_time(&kept), end);
+    let late: Vec<Bid> = held
+        .iter()
+        .filter(|b| b.date_time + GAP + ALLOWED <= watermark)
+        .copied()
+        .collect();
+    assert!(!late.is_empty() && late.len() < held.len());
+    HeldBack {
+        kept,
+        held,
+        watermark,
+        late,
+    }
+}
+
+#[test]
+fn bids_held_back_go_late_exactly_when_past_gap_and_allowed_lateness() {
+    let HeldBack {
+        kept, held, late, ..
+    } = held_back_into_the_allowed_lateness();
+    let run = run(q11_allowing(), 2, &[&kept, &held]);
+    assert_same(&run.late, &late, "late output");
+    assert_eq!(run.report.late(), late.len() as u64);
+}
+
+#[test]
+#[ignore = "library bug: a session that fired, then grew past the watermark by a bid within \
+            the allowed lateness, never fires again, not even at end of input (see \
+            allowed_lateness.rs, a_fired_session_extended_past_the_watermark_fires_again)"]
+fn bids_held_back_into_the_allowed_lateness_update_their_sessions() {
+    let HeldBack {
+        kept,
+        held,
+        watermark,
+        late,
+    } = held_back_into_the_allowed_lateness();
+    // When the held-back bids come, sessions of the others that ended
+    // `ALLOWED` or more before the watermark are final (their state is
+    // gone); the rest, with the held-back bids that are not late, make
+    // sessions as usual.
+    let before = sessions(&kept, GAP, |b| b.bidder);
+    let mut want = Vec::new();
+    let mut open = without(&held, &late);
+    for (bidder, start, end, bids) in before {
+        if end + ALLOWED <= watermark {
+            want.push((bidder, start, end, bids.len() as u64));
+        } else {
+            open.extend(bids);
+        }
+    }
+    want.extend(reference(&open));
+
+    let run = run(q11_allowing(), 2, &[&kept, &held]);
+    // Every final session went out, and every result is a final session or
+    // an earlier state of one (a session that later grew or merged).
+    let got = sorted(run.rows.clone());
+    let missing: Vec<_> = want
+        .iter()
+        .filter(|w| got.binary_search(w).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} sessions never went out, e.g. {:?}",
+        missing.len(),
+        want.len(),
+        &missing[..missing.len().min(5)]
+    );
+    for &(bidder, start, end, count) in &got {
+        assert!(
+            want.iter()
+                .any(|w| w.0 == bidder && w.1 <= start && end <= w.2 && count <= w.3),
+            "({bidder}, {start}, {end}, {count}) is part of no final session"
+        );
+    }
+}

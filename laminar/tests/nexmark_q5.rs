@@ -1,0 +1,237 @@
+//! Nexmark q5 (hot items) against a plain reference: per auction, the
+//! number of bids in each 10 s window sliding by 2 s, over 100 000 Nexmark
+//! bids, on one core and on two; in order, shuffled within the lateness,
+//! with bids held back until their windows are long gone (late output), and
+//! with bids held back into the allowed lateness (windows fire again).
+//!
+//! The query's final step, the auctions with the most bids per window, is
+//! the consumer's: checked here on top of the per-auction counts.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::nexmark::*;
+use laminar::Timestamp;
+use laminar::prelude::*;
+
+const SIZE: u64 = 10_000;
+const SLIDE: u64 = 2_000;
+/// The pipelines' `event_time(.., lateness = 2s)`.
+const LATENESS: u64 = 2_000;
+/// `allowed_lateness = 5s` of [`q5_allowing`].
+const ALLOWED: u64 = 5_000;
+
+fn q5() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.auction)
+        -> window(sliding(10s, 2s))
+        -> aggregate(count())
+    }
+}
+
+fn q5_allowing() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.auction)
+        -> window(sliding(10s, 2s), allowed_lateness = 5s)
+        -> aggregate(count())
+    }
+}
+
+/// Each bid counted in every window that contains it, per auction.
+fn reference(bids: &[Bid]) -> Vec<Row<u64>> {
+    aligned(bids, SIZE, SLIDE, |b| b.auction)
+        .into_iter()
+        .map(|((auction, start), bids)| (auction, start, start + SIZE, bids.len() as u64))
+        .collect()
+}
+
+/// Nexmark q5's answer: per window, the highest count and the auctions
+/// that have it.
+fn hot_items(rows: &[Row<u64>]) -> BTreeMap<Timestamp, (u64, Vec<u64>)> {
+    let mut hot: BTreeMap<Timestamp, (u64, Vec<u64>)> = BTreeMap::new();
+    for &(auction, start, _, count) in rows {
+        let entry = hot.entry(start).or_insert((count, Vec::new()));
+        if count > entry.0 {
+            *entry = (count, Vec::new());
+        }
+        if count == entry.0 {
+            entry.1.push(auction);
+        }
+    }
+    for (_, auctions) in hot.values_mut() {
+        auctions.sort_unstable();
+    }
+    hot
+}
+
+/// End of the last window that contains `b`: the one its state is kept for.
+fn last_window_end(b: &Bid) -> Timestamp {
+    b.date_time - b.date_time % SLIDE + SIZE
+}
+
+#[test]
+fn matches_the_reference_on_one_and_two_cores() {
+    let bids = bids();
+    let want = reference(bids);
+    assert!(want.len() > 5_000, "many auctions in many windows");
+    for cores in [1, 2] {
+        let run = run(q5(), cores, &[bids]);
+        assert_same(&run.rows, &want, &format!("q5 on {cores} cores"));
+        assert_eq!(hot_items(&run.rows), hot_items(&want));
+        assert!(run.late.is_empty());
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+#[test]
+fn shuffled_within_the_lateness_gives_the_same_results() {
+    let bids = bids();
+    let shuffled = shuffle_within(bids, LATENESS, 7);
+    assert_ne!(shuffled, bids, "the shuffle moved bids");
+    let want = reference(bids);
+    for cores in [1, 2] {
+        let run = run(q5(), cores, &[&shuffled]);
+        assert_same(&run.rows, &want, &format!("q5, shuffled, on {cores} cores"));
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+#[test]
+fn bids_held_back_past_their_windows_go_to_the_late_output() {
+    let bids = bids();
+    let end = max_time(bids);
+    // About one bid in a hundred, among those whose last window closed well
+    // before the end, is submitted after all the others.
+    let mut rng = Rng::new(11);
+    let (kept, held) = hold_back(bids, |_, b| {
+        rng.below(100) == 0 && b.date_time + 2 * (SIZE + LATENESS) <= end
+    });
+    assert!(held.len() > 500);
+    let kept = shuffle_within(&kept, LATENESS, 3);
+    // When they come, the watermark is `end - LATENESS`: past the end of
+    // the last window of each, and its lateness (0).
+    assert_eq!(max_time(&kept), end);
+    let watermark = end - LATENESS;
+    assert!(held.iter().all(|b| last_window_end(b) <= watermark));
+
+    let want = reference(&kept);
+    for cores in [1, 2] {
+        let run = run(q5(), cores, &[&kept, &held]);
+        assert_same(&run.late, &held, "late output");
+        assert_eq!(run.report.late(), held.len() as u64);
+        assert_same(
+            &run.rows,
+            &want,
+            &format!("q5 without the held-back bids, on {cores} cores"),
+        );
+    }
+}
+
+/// Bids held back into the allowed lateness: the last stretch before the
+/// final watermark, one bid in three, submitted after all the others. Some
+/// land in windows still open, some in windows closed but within their
+/// allowed lateness, some only in windows past it (late).
+struct HeldBack {
+    kept: Vec<Bid>,
+    held: Vec<Bid>,
+    /// The watermark when the held-back bids come.
+    watermark: Timestamp,
+}
+
+fn held_back_into_the_allowed_lateness() -> HeldBack {
+    let bids = bids();
+    let end = max_time(bids);
+    let watermark = end - LATENESS;
+    let from = watermark - SIZE - ALLOWED - 2 * SIZE;
+    let mut rng = Rng::new(5);
+    let (kept, held) = hold_back(bids, |_, b| {
+        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
+    });
+    assert_eq!(max_time(&kept), end);
+    HeldBack {
+        kept,
+        held,
+        watermark,
+    }
+}
+
+#[test]
+fn bids_held_back_go_late_exactly_when_their_last_window_is_past_the_allowed_lateness() {
+    let HeldBack {
+        kept,
+        held,
+        watermark,
+    } = held_back_into_the_allowed_lateness();
+    // An event is late iff the watermark reached the end of the last window
+    // containing it plus the allowed lateness.
+    let late: Vec<Bid> = held
+        .iter()
+        .filter(|b| last_window_end(b) + ALLOWED <= watermark)
+        .copied()
+        .collect();
+    let first_window_end = |b: &Bid| b.date_time - b.date_time % SLIDE + SLIDE;
+    let refired = held
+        .iter()
+        .filter(|b| first_window_end(b) <= watermark && watermark < last_window_end(b) + ALLOWED)
+        .count();
+    let open = held
+        .iter()
+        .filter(|b| first_window_end(b) > watermark)
+        .count();
+    assert!(
+        !late.is_empty() && refired > 0 && open > 0,
+        "all three cases"
+    );
+
+    let run = run(q5_allowing(), 2, &[&kept, &held]);
+    assert_same(&run.late, &late, "late output");
+    assert_eq!(run.report.late(), late.len() as u64);
+    assert!(
+        run.rows.len() > reference(&kept).len(),
+        "updated windows fired again"
+    );
+}
+
+#[test]
+#[ignore = "library bug: a bid within the allowed lateness of its last window re-fires its \
+            earlier windows too, even those past their own end + allowed lateness, whose \
+            panes are freed: they go out again with partial counts \
+            (see allowed_lateness.rs, sliding_refire_skips_windows_past_their_lateness)"]
+fn bids_held_back_into_the_allowed_lateness_update_their_windows() {
+    let HeldBack {
+        kept,
+        held,
+        watermark,
+    } = held_back_into_the_allowed_lateness();
+    let run = run(q5_allowing(), 2, &[&kept, &held]);
+    // A held-back bid counts in each of its windows still kept when it
+    // comes (end + allowed lateness beyond the watermark); a window past
+    // that is final.
+    let mut windows = aligned(&kept, SIZE, SLIDE, |b| b.auction);
+    for b in &held {
+        for start in window_starts(b.date_time, SIZE, SLIDE) {
+            if watermark < start + SIZE + ALLOWED {
+                windows.entry((b.auction, start)).or_default().push(*b);
+            }
+        }
+    }
+    let want: Vec<Row<u64>> = windows
+        .into_iter()
+        .map(|((auction, start), bids)| (auction, start, start + SIZE, bids.len() as u64))
+        .collect();
+    // A window updated within its lateness fires again: its last result is
+    // its final value. A window past its lateness never fires again.
+    assert_same(&last_values(&run.rows), &want, "final value of each window");
+    let finals: BTreeMap<(u64, Timestamp), u64> = want.iter().map(|w| ((w.0, w.1), w.3)).collect();
+    for (auction, start, end, count) in &run.rows {
+        if end + ALLOWED <= watermark {
+            let want = finals.get(&(*auction, *start));
+            assert_eq!(want, Some(count), "window past its lateness");
+        }
+    }
+}

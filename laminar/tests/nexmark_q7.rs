@@ -1,0 +1,178 @@
+//! Nexmark q7 (highest bid) against a plain reference: per auction, the
+//! highest price in each 10 s tumbling window, over 100 000 Nexmark bids, on
+//! one core and on two; in order, shuffled within the lateness, with bids
+//! held back until their windows are long gone (late output), and with bids
+//! held back into the allowed lateness (windows fire again).
+//!
+//! The query's final step, the highest bid over all auctions per window, is
+//! the consumer's: checked here on top of the per-auction results.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::nexmark::*;
+use laminar::Timestamp;
+use laminar::prelude::*;
+
+const SIZE: u64 = 10_000;
+/// The pipelines' `event_time(.., lateness = 2s)`.
+const LATENESS: u64 = 2_000;
+/// `allowed_lateness = 5s` of [`q7_allowing`].
+const ALLOWED: u64 = 5_000;
+
+fn q7() -> impl Pipeline<In = Bid, Out = Windowed<u64, Option<u64>>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.auction)
+        -> window(tumbling(10s))
+        -> aggregate(max(|b| b.price))
+    }
+}
+
+fn q7_allowing() -> impl Pipeline<In = Bid, Out = Windowed<u64, Option<u64>>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.auction)
+        -> window(tumbling(10s), allowed_lateness = 5s)
+        -> aggregate(max(|b| b.price))
+    }
+}
+
+/// Group by (auction, window), take the highest price of each group.
+fn reference(bids: &[Bid]) -> Vec<Row<Option<u64>>> {
+    aligned(bids, SIZE, SIZE, |b| b.auction)
+        .into_iter()
+        .map(|((auction, start), bids)| {
+            let max = bids.iter().map(|b| b.price).max();
+            (auction, start, start + SIZE, max)
+        })
+        .collect()
+}
+
+/// Nexmark q7's answer: per window, the highest price and the auctions
+/// that got it.
+fn highest(rows: &[Row<Option<u64>>]) -> BTreeMap<Timestamp, (u64, Vec<u64>)> {
+    let mut best: BTreeMap<Timestamp, (u64, Vec<u64>)> = BTreeMap::new();
+    for &(auction, start, _, price) in rows {
+        let price = price.expect("a window holds at least one bid");
+        let entry = best.entry(start).or_insert((price, Vec::new()));
+        if price > entry.0 {
+            *entry = (price, Vec::new());
+        }
+        if price == entry.0 {
+            entry.1.push(auction);
+        }
+    }
+    for (_, auctions) in best.values_mut() {
+        auctions.sort_unstable();
+    }
+    best
+}
+
+#[test]
+fn matches_the_reference_on_one_and_two_cores() {
+    let bids = bids();
+    let want = reference(bids);
+    assert!(want.len() > 1_000, "many auctions in many windows");
+    for cores in [1, 2] {
+        let run = run(q7(), cores, &[bids]);
+        assert_same(&run.rows, &want, &format!("q7 on {cores} cores"));
+        assert_eq!(highest(&run.rows), highest(&want));
+        assert!(run.late.is_empty());
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+#[test]
+fn shuffled_within_the_lateness_gives_the_same_results() {
+    let bids = bids();
+    let shuffled = shuffle_within(bids, LATENESS, 7);
+    assert_ne!(shuffled, bids, "the shuffle moved bids");
+    let want = reference(bids);
+    for cores in [1, 2] {
+        let run = run(q7(), cores, &[&shuffled]);
+        assert_same(&run.rows, &want, &format!("q7, shuffled, on {cores} cores"));
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+#[test]
+fn bids_held_back_past_their_windows_go_to_the_late_output() {
+    let bids = bids();
+    let end = max_time(bids);
+    // About one bid in a hundred, among those whose window closed well
+    // before the end, is submitted after all the others.
+    let mut rng = Rng::new(11);
+    let (kept, held) = hold_back(bids, |_, b| {
+        rng.below(100) == 0 && b.date_time + 2 * (SIZE + LATENESS) <= end
+    });
+    assert!(held.len() > 500);
+    let kept = shuffle_within(&kept, LATENESS, 3);
+    // When they come, the watermark is `end - LATENESS`: past each one's
+    // window end, and its lateness (0).
+    assert_eq!(max_time(&kept), end);
+    let watermark = end - LATENESS;
+    assert!(
+        held.iter()
+            .all(|b| b.date_time - b.date_time % SIZE + SIZE <= watermark)
+    );
+
+    let want = reference(&kept);
+    for cores in [1, 2] {
+        let run = run(q7(), cores, &[&kept, &held]);
+        assert_same(&run.late, &held, "late output");
+        assert_eq!(run.report.late(), held.len() as u64);
+        assert_same(
+            &run.rows,
+            &want,
+            &format!("q7 without the held-back bids, on {cores} cores"),
+        );
+    }
+}
+
+#[test]
+fn bids_held_back_into_the_allowed_lateness_update_their_windows() {
+    // The final watermark 2.5 s into a window: the window before it closed
+    // but is within its allowed lateness.
+    let bids = cut_at(bids(), LATENESS, SIZE, 2_500);
+    let end = max_time(bids);
+    let watermark = end - LATENESS;
+    // Hold back one bid in three of the last stretch before the final
+    // watermark: some land in windows still open, some in windows closed
+    // but within their allowed lateness, some in windows past it.
+    let from = watermark - SIZE - ALLOWED - 2 * SIZE;
+    let mut rng = Rng::new(5);
+    let (kept, held) = hold_back(bids, |_, b| {
+        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
+    });
+    assert_eq!(max_time(&kept), end);
+    // An event is late iff the watermark reached its window's end plus the
+    // allowed lateness.
+    let window_end = |b: &Bid| b.date_time - b.date_time % SIZE + SIZE;
+    let late: Vec<Bid> = held
+        .iter()
+        .filter(|b| window_end(b) + ALLOWED <= watermark)
+        .copied()
+        .collect();
+    let refired = held
+        .iter()
+        .filter(|b| window_end(b) <= watermark && watermark < window_end(b) + ALLOWED)
+        .count();
+    let open = held.iter().filter(|b| window_end(b) > watermark).count();
+    assert!(
+        !late.is_empty() && refired > 0 && open > 0,
+        "all three cases"
+    );
+
+    let run = run(q7_allowing(), 2, &[&kept, &held]);
+    assert_same(&run.late, &late, "late output");
+    assert_eq!(run.report.late(), late.len() as u64);
+    // A window updated within its lateness fires again: its last result is
+    // its final value, and every window of the reference fired.
+    let want = reference(&without(bids, &late));
+    assert_same(&last_values(&run.rows), &want, "final value of each window");
+    assert!(run.rows.len() > want.len(), "updated windows fired again");
+}
