@@ -43,6 +43,11 @@ pub fn mermaid(plan: &Plan) -> String {
                 let text = label(&format!("{}({})", op.name, args.join(", ")));
                 let _ = writeln!(s, "        s{i}[\"{text}\"]");
             }
+            Step::Stateful { op, args, .. } => {
+                let args: Vec<String> = args.iter().map(tidy).collect();
+                let text = label(&format!("{}({})", op.name, args.join(", ")));
+                let _ = writeln!(s, "        s{i}[(\"{text}<br/>keyed state\")]");
+            }
             Step::Window(w) => {
                 let text = format!(
                     "{}<br/>{}",

@@ -74,6 +74,23 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
                 }
             }
             Step::Window(w) => window(&p, w),
+            Step::Stateful {
+                op,
+                name,
+                args,
+                on_timer,
+                state_name,
+            } => {
+                let (method, timer) = match on_timer {
+                    Some(g) => ("process_timers", Some(g)),
+                    None => (op.method, None),
+                };
+                let method = Ident::new(method, name.span());
+                let timer = timer.map(|g| quote!(, #g));
+                quote_spanned! {name.span()=>
+                    let #p = #p.#method(#state_name, #(#args),* #timer);
+                }
+            }
         });
     }
     let p = local(Span::call_site());

@@ -25,6 +25,8 @@ pub enum Role {
     Window,
     /// Closes a window with its aggregates.
     Aggregate,
+    /// Keeps state per key: `reduce`, `fold`, `process`.
+    Stateful,
     /// Ends the pipeline; nothing may follow.
     Terminal,
 }
@@ -170,6 +172,39 @@ pub const OPS: &[OpSpec] = &[
         needs: &[Needs::Window],
         keeps_events: false,
         usage: "aggregate(count(), max(|event| event.value))",
+    },
+    OpSpec {
+        name: "reduce",
+        method: "reduce",
+        arity: Arity::exactly(1),
+        named: &[],
+        role: Role::Stateful,
+        placement: Placement::Anywhere,
+        needs: &[Needs::Key, Needs::SourceEvents],
+        keeps_events: false,
+        usage: "reduce(|acc, event| new_acc)",
+    },
+    OpSpec {
+        name: "fold",
+        method: "fold",
+        arity: Arity::exactly(2),
+        named: &[],
+        role: Role::Stateful,
+        placement: Placement::Anywhere,
+        needs: &[Needs::Key, Needs::SourceEvents],
+        keeps_events: false,
+        usage: "fold(initial, |acc, event| new_acc)",
+    },
+    OpSpec {
+        name: "process",
+        method: "process",
+        arity: Arity::exactly(1),
+        named: &["on_timer"],
+        role: Role::Stateful,
+        placement: Placement::Anywhere,
+        needs: &[Needs::Key, Needs::SourceEvents],
+        keeps_events: false,
+        usage: "process(|key, event, state, out| ...)",
     },
     OpSpec {
         name: "for_each",

@@ -76,13 +76,27 @@ pub enum Step {
     },
     /// A window with its aggregate.
     Window(WindowPlan),
+    /// A stage with keyed state.
+    Stateful {
+        /// The operator.
+        op: &'static OpSpec,
+        /// The name as written.
+        name: Ident,
+        /// The positional arguments.
+        args: Vec<Expr>,
+        /// `process`'s `on_timer`, if given.
+        on_timer: Option<Expr>,
+        /// The name of its state: unique in the pipeline, stable across
+        /// runs (a file name under the runtime's state directory).
+        state_name: String,
+    },
 }
 
 impl Step {
     /// Where errors about this step point.
     pub fn span(&self) -> Span {
         match self {
-            Step::Stage { name, .. } => name.span(),
+            Step::Stage { name, .. } | Step::Stateful { name, .. } => name.span(),
             Step::Window(w) => w.aggregate.span(),
         }
     }
@@ -184,6 +198,16 @@ pub fn plan(ast: PipelineAst) -> Plan {
                         quote::ToTokens::to_token_stream(&stage.tokens()).to_string(),
                     ),
                 }));
+            }
+            Role::Stateful => {
+                let state_name = format!("{}-{}", steps.len(), op.name);
+                steps.push(Step::Stateful {
+                    op,
+                    name,
+                    args: positional(stage),
+                    on_timer: named(stage, "on_timer").cloned(),
+                    state_name,
+                });
             }
             Role::Terminal => {
                 output = Output::Terminal;

@@ -95,7 +95,7 @@ fn record<'a>(seen: &mut Seen<'a>, stage: &'a StageAst, op: &'static OpSpec) {
         }
         Role::Aggregate => seen.open_window = None,
         Role::Terminal => seen.terminal = seen.terminal.or(Some(stage)),
-        Role::Transform => {}
+        Role::Transform | Role::Stateful => {}
     }
     if op.placement != Placement::Head {
         seen.transformed = seen.transformed.or(Some(stage));
@@ -280,11 +280,18 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
                 &format!("`{name}` needs a clock, and this pipeline has none"),
                 &["help: add `event_time(|event| event.timestamp_ms)` or `processing_time()` right after the source type".to_owned()],
             ),
-            Needs::Key if seen.key.is_none() => cx.error_with(
-                stage.tokens(),
-                &format!("`{name}` keeps one window per key, and this pipeline has no `key_by`"),
-                &["help: add `key_by(|event| event.key)` right after the source type, or use `window_all(...)` for one window over all events (it runs on one core)".to_owned()],
-            ),
+            Needs::Key if seen.key.is_none() => {
+                let (what, alt) = if op.role == Role::Window {
+                    ("one window", ", or use `window_all(...)` for one window over all events (it runs on one core)")
+                } else {
+                    ("its state", "")
+                };
+                cx.error_with(
+                    stage.tokens(),
+                    &format!("`{name}` keeps {what} per key, and this pipeline has no `key_by`"),
+                    &[format!("help: add `key_by(|event| event.key)` right after the source type{alt}")],
+                );
+            }
             Needs::NoKey => {
                 if let Some(key) = seen.key {
                     cx.error_with(
@@ -307,7 +314,8 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
                     cx.error_with(
                         stage.tokens(),
                         &format!(
-                            "`{name}` reads each event's key and time, but `{}` before it changed the events",
+                            "`{name}` reads each event's key{}, but `{}` before it changed the events",
+                            if op.role == Role::Window { " and time" } else { "" },
                             changed.name
                         ),
                         &[format!(

@@ -177,10 +177,13 @@ impl<T> Sender<T> {
         }
         self.stash -= 1;
         // Credits never exceed the ring's slots, so a credit means a free slot.
+        let is_event = matches!(msg, Message::Event(_));
         if self.tx.push(msg).is_err() {
             unreachable!("a credit was held for a full ring");
         }
-        self.shared.submitted.add(1);
+        if is_event {
+            self.shared.submitted.add(1);
+        }
         Ok(())
     }
 

@@ -17,6 +17,8 @@ pub struct Config {
     pub outbox_capacity: usize,
     /// What a submit does when its core has no credit.
     pub policy: Policy,
+    /// Where stateful stages keep their state.
+    pub store: crate::state::StoreChoice,
 }
 
 impl Default for Config {
@@ -28,6 +30,7 @@ impl Default for Config {
             batch_size: 256,
             outbox_capacity: 8192,
             policy: Policy::Block,
+            store: crate::state::StoreChoice::Memory,
         }
     }
 }

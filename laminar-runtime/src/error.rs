@@ -78,4 +78,13 @@ pub enum RuntimeError {
         /// The panic message.
         message: String,
     },
+    /// A core could not open or write its state; the other cores were
+    /// stopped.
+    #[error("core {core} could not keep its state: {message}")]
+    State {
+        /// The core.
+        core: usize,
+        /// What went wrong.
+        message: String,
+    },
 }

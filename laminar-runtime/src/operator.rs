@@ -25,6 +25,15 @@ pub trait Emit<T> {
     fn emit_late<L: 'static>(&mut self, late: L) {
         let _ = late;
     }
+
+    /// Reports that a stage could not go on, such as a state store that
+    /// could not write. The runtime's emitter stops the run and `finish`
+    /// returns the error, naming the core; an emitter without that notion
+    /// ignores it.
+    #[inline]
+    fn fail(&mut self, error: crate::state::StateError) {
+        let _ = error;
+    }
 }
 
 impl<T> Emit<T> for Vec<T> {
@@ -91,6 +100,22 @@ pub trait Operator: Send + 'static {
     fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
         let _ = out;
     }
+
+    /// Called once on the core's own thread before the first message:
+    /// opens what the operator keeps, such as its state stores.
+    fn open(&mut self, cx: &OpenContext) -> Result<(), crate::state::StateError> {
+        let _ = cx;
+        Ok(())
+    }
+}
+
+/// What [`Operator::open`] learns about where it runs.
+#[derive(Clone, Debug)]
+pub struct OpenContext {
+    /// The core, `0..cores`.
+    pub core: usize,
+    /// Where stateful stages keep their state.
+    pub store: crate::state::StoreChoice,
 }
 
 /// An operator that takes and gives nothing; the type behind

@@ -21,6 +21,8 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) late: u64,
     /// Items discarded because the runtime failed while an outbox was full.
     pub(crate) lost: u64,
+    /// The first failure a stage reported.
+    pub(crate) failure: Option<crate::state::StateError>,
 }
 
 /// Pushes `item`, waiting for room; false if the runtime failed first.
@@ -73,5 +75,9 @@ impl<O, T: 'static> Emit<O> for OutboxEmit<'_, O, T> {
         } else {
             self.lost += 1;
         }
+    }
+
+    fn fail(&mut self, error: crate::state::StateError) {
+        self.failure.get_or_insert(error);
     }
 }

@@ -32,7 +32,8 @@ pub struct CoreReport {
     pub core: usize,
     /// Pinned or not, and why not.
     pub pinning: Pinning,
-    /// Events routed to this core and enqueued.
+    /// Events routed to this core and enqueued (control messages such as
+    /// watermarks not counted).
     pub submitted: u64,
     /// Events the operator consumed.
     pub events_in: u64,
@@ -136,11 +137,12 @@ impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>8}  {:>11}  {:>7}  pinning",
+            "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>8}  {:>11}  {:>7}  pinning",
             "core",
             "submitted",
             "events in",
             "events out",
+            "late",
             "dropped",
             "blocked",
             "blocked ms",

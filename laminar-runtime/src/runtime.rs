@@ -112,6 +112,14 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Keep the state of stateful stages (`reduce`, `fold`, `process`) in
+    /// memory-mapped files under `dir`, one per core and stage, instead of
+    /// in memory. The pipeline's stages stay the same.
+    pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.store = crate::state::StoreChoice::Mmap(dir.into());
+        self
+    }
+
     /// The settings so far.
     pub fn config(&self) -> &Config {
         &self.config
@@ -265,8 +273,11 @@ impl<P: Pipeline> Runtime<P> {
                 Ok(r) => cores.push(r),
                 // Worker code catches user panics; this is one of our own.
                 Err(_) => {
-                    self.shared
-                        .fail(core, "the worker thread itself panicked".to_owned());
+                    self.shared.fail(
+                        core,
+                        crate::shared::FailureKind::Panic,
+                        "the worker thread itself panicked".to_owned(),
+                    );
                     cores.push(CoreReport::new(core));
                 }
             }
@@ -282,8 +293,11 @@ impl<P: Pipeline> Runtime<P> {
             c.credits_acquired = t.credits_acquired;
             c.credits_released = t.credits_released;
         }
-        if let Some((core, message)) = self.shared.failure() {
-            return Err(RuntimeError::CorePanicked { core, message });
+        if let Some((core, kind, message)) = self.shared.failure() {
+            return Err(match kind {
+                crate::shared::FailureKind::Panic => RuntimeError::CorePanicked { core, message },
+                crate::shared::FailureKind::State => RuntimeError::State { core, message },
+            });
         }
         Ok(Report {
             cores,

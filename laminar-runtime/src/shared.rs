@@ -10,6 +10,15 @@ use crate::credit::CreditPool;
 use crate::idle::Waker;
 use crate::sync::{Arc, AtomicBool, Ordering};
 
+/// Why a core stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureKind {
+    /// User code panicked.
+    Panic,
+    /// State could not be opened or written.
+    State,
+}
+
 pub(crate) struct CoreShared<T> {
     pub(crate) waker: Waker,
     pool: Arc<CreditPool>,
@@ -28,7 +37,7 @@ pub(crate) struct Shared<T> {
     /// Set by `finish` after every channel is closed: workers may end.
     pub(crate) closed: AtomicBool,
     failed: AtomicBool,
-    failure: Mutex<Option<(usize, String)>>,
+    failure: Mutex<Option<(usize, FailureKind, String)>>,
 }
 
 impl<T> Shared<T> {
@@ -119,17 +128,17 @@ impl<T> Shared<T> {
     }
 
     /// Records the first failure and stops everyone.
-    pub(crate) fn fail(&self, core: usize, message: String) {
+    pub(crate) fn fail(&self, core: usize, kind: FailureKind, message: String) {
         let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
-            *slot = Some((core, message));
+            *slot = Some((core, kind, message));
         }
         drop(slot);
         self.failed.store(true, Ordering::Release);
         self.wake_all();
     }
 
-    pub(crate) fn failure(&self) -> Option<(usize, String)> {
+    pub(crate) fn failure(&self) -> Option<(usize, FailureKind, String)> {
         self.failure
             .lock()
             .unwrap_or_else(|e| e.into_inner())

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use crate::channel::Receiver;
 use crate::idle::SPINS_BEFORE_PARK;
 use crate::message::{Message, Timestamp};
-use crate::operator::Operator;
+use crate::operator::{OpenContext, Operator};
 use crate::outbox::OutboxEmit;
 use crate::report::{CoreReport, Pinning};
-use crate::shared::Shared;
+use crate::shared::{FailureKind, Shared};
 use crate::spsc::Producer;
 use crate::sync::{Arc, Ordering};
 use crate::window::now_ms;
@@ -60,7 +60,7 @@ where
             } else {
                 "a panic with a non-string payload".to_owned()
             };
-            shared.fail(self.core, message);
+            shared.fail(self.core, FailureKind::Panic, message);
         }
         report
     }
@@ -68,6 +68,14 @@ where
     fn work(&mut self, report: &mut CoreReport) {
         let core = self.core;
         let shared = &*self.shared;
+        let cx = OpenContext {
+            core,
+            store: shared.config.store.clone(),
+        };
+        if let Err(e) = self.op.open(&cx) {
+            shared.fail(core, FailureKind::State, e.to_string());
+            return;
+        }
         let batch = shared.config.batch_size.max(1);
         let op = &mut self.op;
         let mut out = OutboxEmit {
@@ -77,6 +85,7 @@ where
             emitted: 0,
             late: 0,
             lost: 0,
+            failure: None,
         };
         let processing_time = self.processing_time;
         let idle_timeout = self.idle_timeout;
@@ -198,6 +207,10 @@ where
                     op.on_watermark(watermark, &mut out);
                 }
             }
+            if let Some(e) = out.failure.take() {
+                shared.fail(core, FailureKind::State, e.to_string());
+                break;
+            }
             if work > 0 {
                 spins = 0;
                 continue;
@@ -207,6 +220,9 @@ where
                 && !shared.cores[core].has_pending.load(Ordering::Acquire)
             {
                 op.on_end(&mut out);
+                if let Some(e) = out.failure.take() {
+                    shared.fail(core, FailureKind::State, e.to_string());
+                }
                 break;
             }
             if spins < SPINS_BEFORE_PARK {

@@ -35,6 +35,8 @@ pub use laminar_macros::stream;
 
 pub use laminar_runtime::stage::bounds::{Event, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
+pub use laminar_runtime::stage::stateful::Collector;
+pub use laminar_runtime::state::{Codec, MemStore, StateError, StateStore, StoreChoice};
 pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
 pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
 pub use laminar_runtime::{

@@ -31,9 +31,6 @@ where
 }
 
 #[test]
-#[ignore = "library bug: an event within the allowed lateness of its last sliding window \
-            re-fires every earlier window containing it, also those past their own end + \
-            allowed lateness, whose panes are freed: they go out again with partial values"]
 fn sliding_refire_skips_windows_past_their_lateness() {
     let p = stream! {
         Ev
@@ -63,9 +60,6 @@ fn sliding_refire_skips_windows_past_their_lateness() {
 }
 
 #[test]
-#[ignore = "library bug: a session that already fired and is extended past the watermark \
-            by an event within the allowed lateness keeps its `fired` flag, so it never fires \
-            again, not even at end of input: its final value is never emitted"]
 fn a_fired_session_extended_past_the_watermark_fires_again() {
     let p = stream! {
         Ev
@@ -83,9 +77,6 @@ fn a_fired_session_extended_past_the_watermark_fires_again() {
 }
 
 #[test]
-#[ignore = "library bug: as above; and clearing the `fired` flag alone is not enough: the \
-            session's one timer is still its cleanup timer (old end + allowed lateness), so \
-            it would fire only then, past its new end"]
 fn an_extended_session_fires_when_the_watermark_reaches_its_new_end() {
     let p = stream! {
         Ev

@@ -154,9 +154,6 @@ fn bids_held_back_go_late_exactly_when_past_gap_and_allowed_lateness() {
 }
 
 #[test]
-#[ignore = "library bug: a session that fired, then grew past the watermark by a bid within \
-            the allowed lateness, never fires again, not even at end of input (see \
-            allowed_lateness.rs, a_fired_session_extended_past_the_watermark_fires_again)"]
 fn bids_held_back_into_the_allowed_lateness_update_their_sessions() {
     let HeldBack {
         kept,

@@ -198,10 +198,6 @@ fn bids_held_back_go_late_exactly_when_their_last_window_is_past_the_allowed_lat
 }
 
 #[test]
-#[ignore = "library bug: a bid within the allowed lateness of its last window re-fires its \
-            earlier windows too, even those past their own end + allowed lateness, whose \
-            panes are freed: they go out again with partial counts \
-            (see allowed_lateness.rs, sliding_refire_skips_windows_past_their_lateness)"]
 fn bids_held_back_into_the_allowed_lateness_update_their_windows() {
     let HeldBack {
         kept,

@@ -217,11 +217,23 @@ fn no_allocation_per_event() {
 
     let (small, counted_small) = window_chain_blocks(100_000);
     let (large, counted_large) = window_chain_blocks(1_000_000);
-    assert_eq!(counted_small, 110_000, "every event counted in exactly one window");
-    assert_eq!(counted_large, 1_010_000, "every event counted in exactly one window");
+    assert_eq!(
+        counted_small, 110_000,
+        "every event counted in exactly one window"
+    );
+    assert_eq!(
+        counted_large, 1_010_000,
+        "every event counted in exactly one window"
+    );
     println!("tumbling count chain: {small} blocks for 100k events, {large} for 1M");
-    assert_eq!(small, 0, "a tumbling count over bounded keys allocates nothing per event");
-    assert_eq!(large, 0, "a tumbling count over bounded keys allocates nothing per event");
+    assert_eq!(
+        small, 0,
+        "a tumbling count over bounded keys allocates nothing per event"
+    );
+    assert_eq!(
+        large, 0,
+        "a tumbling count over bounded keys allocates nothing per event"
+    );
 
     let (small, counted_small) = window_runtime_blocks(100_000);
     let (large, counted_large) = window_runtime_blocks(1_000_000);

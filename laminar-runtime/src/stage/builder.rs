@@ -30,11 +30,13 @@ use core::marker::PhantomData;
 
 use super::bounds::{Event, Key, NoOutput, StageFn};
 use super::fuse::{Identity, Then};
+use super::stateful::{Collector, Fold, NoTimer, Process, Reduce};
 use super::stateless::{Filter, FilterMap, FlatMap, ForEach, Inspect, Map};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::pipeline::Pipeline;
 use crate::routing::{ByKey, RoundRobin, Route, ToOne};
+use crate::state::Codec;
 use crate::window::aggregate::{Aggregate, Aggs};
 use crate::window::aligned::AlignedWindow;
 use crate::window::session::SessionWindow;
@@ -171,6 +173,95 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
             allowed_lateness,
             emit,
         );
+        Builder {
+            route: self.route,
+            chain: Then::new(self.chain, op),
+            key: NoKey,
+            time: self.time,
+            _types: PhantomData,
+        }
+    }
+
+    /// `reduce(|acc, event| acc')`: per key, the running value, emitted as
+    /// `(key, value)` after every event. `name` names the stage's state.
+    #[allow(clippy::type_complexity)]
+    #[inline]
+    pub fn reduce<F>(
+        self,
+        name: &'static str,
+        f: F,
+    ) -> Next<S, R, C, Reduce<K, F, T>, (K::Key, T), NoKey, Tm>
+    where
+        K: KeyOf<T, Key: Codec>,
+        T: Clone + Codec,
+        F: FnMut(T, T) -> T + StageFn,
+    {
+        let op = Reduce::new(self.key.clone(), f, name);
+        self.stateful(op)
+    }
+
+    /// `fold(init, |acc, event| acc')`: per key, from `init`, emitted as
+    /// `(key, value)` after every event.
+    #[allow(clippy::type_complexity)]
+    #[inline]
+    pub fn fold<A, F>(
+        self,
+        name: &'static str,
+        init: A,
+        f: F,
+    ) -> Next<S, R, C, Fold<K, F, T, A>, (K::Key, A), NoKey, Tm>
+    where
+        K: KeyOf<T, Key: Codec>,
+        A: Clone + Codec + Send + 'static,
+        F: FnMut(A, T) -> A + StageFn,
+    {
+        let op = Fold::new(self.key.clone(), init, f, name);
+        self.stateful(op)
+    }
+
+    /// `process(|key, event, state, out| ...)`: per key, with the key's
+    /// state as an `Option` to read and write.
+    #[allow(clippy::type_complexity)]
+    #[inline]
+    pub fn process<V, O, F>(
+        self,
+        name: &'static str,
+        f: F,
+    ) -> Next<S, R, C, Process<K, F, NoTimer<K::Key, V, O>, T, V, O>, O, NoKey, Tm>
+    where
+        K: KeyOf<T, Key: Codec>,
+        V: Clone + Codec + Send + 'static,
+        O: Event,
+        F: FnMut(&K::Key, T, &mut Option<V>, &mut Collector<O>) + StageFn,
+    {
+        let op = Process::new(self.key.clone(), f, None, name);
+        self.stateful(op)
+    }
+
+    /// `process(f, on_timer = g)`: as `process`, and `g` runs for a key
+    /// when the watermark reaches a time its closures set with
+    /// `out.set_timer(at)`.
+    #[allow(clippy::type_complexity)]
+    #[inline]
+    pub fn process_timers<V, O, F, G>(
+        self,
+        name: &'static str,
+        f: F,
+        on_timer: G,
+    ) -> Next<S, R, C, Process<K, F, G, T, V, O>, O, NoKey, Tm>
+    where
+        K: KeyOf<T, Key: Codec>,
+        V: Clone + Codec + Send + 'static,
+        O: Event,
+        F: FnMut(&K::Key, T, &mut Option<V>, &mut Collector<O>) + StageFn,
+        G: FnMut(&K::Key, Timestamp, &mut Option<V>, &mut Collector<O>) + StageFn,
+    {
+        let op = Process::new(self.key.clone(), f, Some(on_timer), name);
+        self.stateful(op)
+    }
+
+    #[inline]
+    fn stateful<Op, U>(self, op: Op) -> Next<S, R, C, Op, U, NoKey, Tm> {
         Builder {
             route: self.route,
             chain: Then::new(self.chain, op),

@@ -35,6 +35,11 @@ impl<B: Operator, E: Emit<B::Out>> Emit<B::In> for Feed<'_, B, E> {
     fn emit_late<L: 'static>(&mut self, late: L) {
         self.out.emit_late(late);
     }
+
+    #[inline]
+    fn fail(&mut self, error: crate::state::StateError) {
+        self.out.fail(error);
+    }
 }
 
 impl<A, B> Operator for Then<A, B>
@@ -77,6 +82,11 @@ where
             out,
         });
         self.second.on_end(out);
+    }
+
+    fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), crate::state::StateError> {
+        self.first.open(cx)?;
+        self.second.open(cx)
     }
 }
 

@@ -12,6 +12,7 @@
 pub mod bounds;
 pub mod builder;
 mod fuse;
+pub mod stateful;
 pub mod stateless;
 
 pub use fuse::{Identity, Then};

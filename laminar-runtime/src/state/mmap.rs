@@ -38,7 +38,7 @@
 
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use memmap2::MmapMut;
@@ -287,22 +287,32 @@ impl MmapStore {
         // the file itself is intact.
         let _ = fs::remove_file(compact_path(&path));
 
+        // Check the header before changing anything: a file that is not
+        // ours is left as it was.
         let file_len = file.metadata().map_err(io_err(&path))?.len();
+        let mut header = [0u8; HEADER];
+        let have = file_len.min(HEADER as u64) as usize;
+        (&file)
+            .read_exact(&mut header[..have])
+            .map_err(io_err(&path))?;
+        // Empty (or all zeroes: created, but the header never made it to
+        // disk, so nothing after it can be valid either) means new.
+        let new = header == [0; HEADER];
+        if !new && header != MAGIC {
+            return Err(StateError::BadHeader { path });
+        }
+
         let cap = round_len(file_len.max(options.initial_len));
         if file_len < cap {
             file.set_len(cap).map_err(io_err(&path))?;
         }
         let mut map = map_file(&file, &path)?;
         let mut index = FxHashMap::default();
-        let (end, live) = if map[..HEADER] == MAGIC {
-            scan_log(&map, &mut index)
-        } else if map[..HEADER] == [0; HEADER] {
-            // New, or created but crashed before the header was written:
-            // nothing after it can be valid.
+        let (end, live) = if new {
             map[..HEADER].copy_from_slice(&MAGIC);
             (HEADER, 0)
         } else {
-            return Err(StateError::BadHeader { path });
+            scan_log(&map, &mut index)
         };
 
         // Cut at the end of the valid records and zero-fill the rest
@@ -431,7 +441,10 @@ impl MmapStore {
     /// Makes room for `len` more bytes after `end`: doubles the file (or
     /// more) and remaps it.
     fn reserve(&mut self, len: usize) -> Result<(), StateError> {
-        let need = self.end.checked_add(len).ok_or_else(|| too_large(&self.path))?;
+        let need = self
+            .end
+            .checked_add(len)
+            .ok_or_else(|| too_large(&self.path))?;
         if need <= self.map.len() {
             return Ok(());
         }

@@ -16,6 +16,7 @@
 
 mod codec;
 mod error;
+mod keyed;
 mod mem;
 pub mod mmap;
 mod snapshot;
@@ -24,6 +25,7 @@ mod typed;
 
 pub use codec::Codec;
 pub use error::StateError;
+pub use keyed::KeyedStore;
 pub use mem::MemStore;
 pub use mmap::{MmapOptions, MmapStore, SyncPolicy};
 pub use store::{ByteStore, StateStore, StoreChoice};

@@ -216,6 +216,11 @@ where
         if self.emit == EmitPolicy::OnUpdate || refire {
             for ws in self.windows_of(start) {
                 let end = ws.saturating_add(self.size);
+                // A window past its end plus the lateness is gone: its
+                // earlier panes may be freed, so its value would be partial.
+                if end.saturating_add(self.lateness) <= self.watermark {
+                    continue;
+                }
                 if (self.emit == EmitPolicy::OnUpdate || end <= self.watermark)
                     && let Some(value) = self.value_for(&key, ws)
                 {

@@ -153,7 +153,13 @@ where
             first
         };
         let s = &mut list[merged];
-        if s.timer.is_none() {
+        // Grown past the watermark, a fired session is open again: it fires
+        // anew at its new end, which its pending timer (maybe the cleanup
+        // one, at the old end plus lateness) may come after.
+        if s.end > self.watermark {
+            s.fired = false;
+        }
+        if s.timer.is_none_or(|t| t > s.end) {
             s.timer = Some(s.end);
             self.timers.set(s.end, key.clone());
         }

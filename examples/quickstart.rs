@@ -1,0 +1,113 @@
+//! Quickstart: a keyed pipeline over generated auction bids, on every core.
+//!
+//! ```text
+//! cargo run --release --example quickstart            # 10M bids
+//! cargo run --release --example quickstart -- 1000000 # or say how many
+//! ```
+//!
+//! Bids are routed to cores by auction id, so each auction's bids meet on one
+//! core; each core keeps the bids above a reserve and turns them into
+//! (auction, price) results, which the main thread drains from the
+//! runtime's outboxes while it submits. At the end it prints the pipeline's
+//! flowchart, a summary of the results, the throughput and the runtime's
+//! per-core report, and checks that nothing was lost.
+
+use std::time::Instant;
+
+use laminar::prelude::*;
+
+#[derive(Clone, Copy, Debug)]
+struct Bid {
+    auction: u64,
+    price: u64,
+}
+
+/// A deterministic stream of bids: xorshift, so runs are comparable.
+fn bids(n: u64) -> impl Iterator<Item = Bid> {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    (0..n).map(move |_| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        Bid {
+            auction: x % 1_000,
+            price: (x >> 32) % 100_000,
+        }
+    })
+}
+
+const RESERVE: u64 = 50_000;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let n: u64 = match std::env::args().nth(1) {
+        Some(arg) => arg
+            .parse()
+            .map_err(|e| format!("bad event count {arg:?}: {e}"))?,
+        None => 10_000_000,
+    };
+
+    let pipeline = stream! {
+        Bid
+        -> key_by(|b| b.auction)
+        -> filter(|b| b.price >= RESERVE)
+        -> map(|b| (b.auction, b.price))
+    };
+    println!("{}", pipeline.describe());
+
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let mut rt = Runtime::builder()
+        .cores(cores)
+        .pin_cores(true)
+        .build(pipeline)?;
+    let mut input = rt.input();
+
+    // Results are folded as they are drained, into a buffer reused each time.
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut results = 0u64;
+    let mut best = vec![0u64; 1_000];
+    let mut fold = |buf: &mut Vec<(u64, u64)>| {
+        for &(auction, price) in buf.iter() {
+            results += 1;
+            let b = &mut best[auction as usize];
+            *b = (*b).max(price);
+        }
+        buf.clear();
+    };
+
+    let start = Instant::now();
+    let mut expected = 0u64;
+    let mut events = bids(n).inspect(|b| expected += u64::from(b.price >= RESERVE));
+    loop {
+        let sent = input.submit_iter(events.by_ref().take(8192))?;
+        rt.drain(&mut buf);
+        fold(&mut buf);
+        if sent == 0 {
+            break;
+        }
+    }
+    drop(input);
+    let report = rt.finish_into(&mut buf)?;
+    fold(&mut buf);
+    let elapsed = start.elapsed();
+
+    let top = best.iter().enumerate().max_by_key(|&(_, p)| *p);
+    println!("\n{n} bids on {cores} cores: {results} above the reserve of {RESERVE}");
+    if let Some((auction, price)) = top {
+        println!("highest bid: {price} on auction {auction}");
+    }
+    println!(
+        "throughput: {:.1} M bids/s ({:.3} s)\n",
+        n as f64 / elapsed.as_secs_f64() / 1e6,
+        elapsed.as_secs_f64()
+    );
+    println!("{report}");
+
+    if results != expected || report.events_in() != n {
+        return Err(format!(
+            "lost events: {results} results for {expected} expected, {} of {n} bids consumed",
+            report.events_in()
+        )
+        .into());
+    }
+    Ok(())
+}

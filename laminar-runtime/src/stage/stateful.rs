@@ -1,0 +1,313 @@
+//! Stateful stages: per key, with the key's state in the stage's
+//! [`KeyedStore`] on the core that owns the key.
+//!
+//! - `reduce(|acc, event| acc')`: the state is the running value;
+//! - `fold(init, |acc, event| acc')`: the state starts from `init`;
+//! - `process(|key, event, state, out| ...)`: reads and writes the state
+//!   (`None` deletes it), emits any number of results, and may set
+//!   event-time timers that call `on_timer` when the watermark passes them.
+//!
+//! `reduce` and `fold` emit `(key, new value)` after every event. A store
+//! that fails is reported through [`Emit::fail`]: the run stops and
+//! `finish` says which core and why.
+
+use core::marker::PhantomData;
+
+use crate::message::Timestamp;
+use crate::operator::{Emit, OpenContext, Operator};
+use crate::state::{Codec, KeyedStore, StateError, StateStore};
+use crate::window::KeyOf;
+use crate::window::timer::Timers;
+
+/// What a `process` closure writes to: results, and timers for its key.
+#[derive(Debug)]
+pub struct Collector<O> {
+    out: Vec<O>,
+    timers: Vec<Timestamp>,
+}
+
+impl<O> Collector<O> {
+    fn new() -> Self {
+        Collector {
+            out: Vec::new(),
+            timers: Vec::new(),
+        }
+    }
+
+    /// Emits one result.
+    #[inline]
+    pub fn emit(&mut self, item: O) {
+        self.out.push(item);
+    }
+
+    /// Calls `on_timer` for this key once the watermark reaches `at`.
+    #[inline]
+    pub fn set_timer(&mut self, at: Timestamp) {
+        self.timers.push(at);
+    }
+}
+
+/// `reduce(|acc, event| acc')`.
+pub struct Reduce<KF: KeyOf<T>, F, T> {
+    key: KF,
+    f: F,
+    name: &'static str,
+    store: KeyedStore<KF::Key, T>,
+}
+
+impl<KF: KeyOf<T>, F, T> Reduce<KF, F, T> {
+    /// A reduce stage called `name` (its state file's name).
+    pub fn new(key: KF, f: F, name: &'static str) -> Self {
+        Reduce {
+            key,
+            f,
+            name,
+            store: KeyedStore::default(),
+        }
+    }
+}
+
+impl<KF: KeyOf<T>, F: Clone, T> Clone for Reduce<KF, F, T> {
+    /// Same closure, empty state.
+    fn clone(&self) -> Self {
+        Reduce::new(self.key.clone(), self.f.clone(), self.name)
+    }
+}
+
+impl<KF, F, T> Operator for Reduce<KF, F, T>
+where
+    KF: KeyOf<T, Key: Codec>,
+    F: FnMut(T, T) -> T + Send + 'static,
+    T: Clone + Codec + Send + 'static,
+{
+    type In = T;
+    type Out = (KF::Key, T);
+
+    #[inline]
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
+        let key = self.key.key(&event);
+        let next = match self.store.get(&key) {
+            Ok(Some(acc)) => (self.f)(acc, event),
+            Ok(None) => event,
+            Err(e) => return out.fail(e),
+        };
+        match self.store.put(key.clone(), next.clone()) {
+            Ok(()) => out.emit((key, next)),
+            Err(e) => out.fail(e),
+        }
+    }
+
+    fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
+        if let Err(e) = self.store.flush() {
+            out.fail(e);
+        }
+    }
+
+    fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
+        self.store.open(cx, self.name)
+    }
+}
+
+/// `fold(init, |acc, event| acc')`.
+pub struct Fold<KF: KeyOf<T>, F, T, A> {
+    key: KF,
+    init: A,
+    f: F,
+    name: &'static str,
+    store: KeyedStore<KF::Key, A>,
+    _events: PhantomData<fn(T)>,
+}
+
+impl<KF: KeyOf<T>, F, T, A> Fold<KF, F, T, A> {
+    /// A fold stage called `name`, each key starting from `init`.
+    pub fn new(key: KF, init: A, f: F, name: &'static str) -> Self {
+        Fold {
+            key,
+            init,
+            f,
+            name,
+            store: KeyedStore::default(),
+            _events: PhantomData,
+        }
+    }
+}
+
+impl<KF: KeyOf<T>, F: Clone, T, A: Clone> Clone for Fold<KF, F, T, A> {
+    /// Same closure and initial value, empty state.
+    fn clone(&self) -> Self {
+        Fold::new(
+            self.key.clone(),
+            self.init.clone(),
+            self.f.clone(),
+            self.name,
+        )
+    }
+}
+
+impl<KF, F, T, A> Operator for Fold<KF, F, T, A>
+where
+    KF: KeyOf<T, Key: Codec>,
+    F: FnMut(A, T) -> A + Send + 'static,
+    T: Send + 'static,
+    A: Clone + Codec + Send + 'static,
+{
+    type In = T;
+    type Out = (KF::Key, A);
+
+    #[inline]
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
+        let key = self.key.key(&event);
+        let acc = match self.store.get(&key) {
+            Ok(Some(acc)) => acc,
+            Ok(None) => self.init.clone(),
+            Err(e) => return out.fail(e),
+        };
+        let next = (self.f)(acc, event);
+        match self.store.put(key.clone(), next.clone()) {
+            Ok(()) => out.emit((key, next)),
+            Err(e) => out.fail(e),
+        }
+    }
+
+    fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
+        if let Err(e) = self.store.flush() {
+            out.fail(e);
+        }
+    }
+
+    fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
+        self.store.open(cx, self.name)
+    }
+}
+
+/// The `on_timer` of a `process` without one.
+pub type NoTimer<K, V, O> = fn(&K, Timestamp, &mut Option<V>, &mut Collector<O>);
+
+/// `process(|key, event, state, out| ..., on_timer = |key, at, state, out| ...)`.
+pub struct Process<KF: KeyOf<T>, F, G, T, V, O> {
+    key: KF,
+    f: F,
+    on_timer: Option<G>,
+    name: &'static str,
+    store: KeyedStore<KF::Key, V>,
+    timers: Timers<KF::Key>,
+    due: Vec<(Timestamp, KF::Key)>,
+    collector: Collector<O>,
+    _events: PhantomData<fn(T)>,
+}
+
+impl<KF: KeyOf<T>, F, G, T, V, O> Process<KF, F, G, T, V, O> {
+    /// A process stage called `name`.
+    pub fn new(key: KF, f: F, on_timer: Option<G>, name: &'static str) -> Self {
+        Process {
+            key,
+            f,
+            on_timer,
+            name,
+            store: KeyedStore::default(),
+            timers: Timers::new(),
+            due: Vec::new(),
+            collector: Collector::new(),
+            _events: PhantomData,
+        }
+    }
+}
+
+impl<KF: KeyOf<T>, F: Clone, G: Clone, T, V, O> Clone for Process<KF, F, G, T, V, O> {
+    /// Same closures, empty state.
+    fn clone(&self) -> Self {
+        Process::new(
+            self.key.clone(),
+            self.f.clone(),
+            self.on_timer.clone(),
+            self.name,
+        )
+    }
+}
+
+impl<KF, F, G, T, V, O> Process<KF, F, G, T, V, O>
+where
+    KF: KeyOf<T, Key: Codec>,
+    V: Clone + Codec,
+{
+    /// Writes the state back and hands the results and timers on.
+    fn settle<E: Emit<O>>(&mut self, key: KF::Key, had: bool, state: Option<V>, out: &mut E) {
+        let written = match state {
+            Some(v) => self.store.put(key.clone(), v),
+            None if had => self.store.delete(&key).map(drop),
+            None => Ok(()),
+        };
+        // Timers only matter to a stage that has `on_timer`.
+        let keep_timers = self.on_timer.is_some();
+        for at in self.collector.timers.drain(..) {
+            if keep_timers {
+                self.timers.set(at, key.clone());
+            }
+        }
+        for item in self.collector.out.drain(..) {
+            out.emit(item);
+        }
+        if let Err(e) = written {
+            out.fail(e);
+        }
+    }
+}
+
+impl<KF, F, G, T, V, O> Operator for Process<KF, F, G, T, V, O>
+where
+    KF: KeyOf<T, Key: Codec>,
+    F: FnMut(&KF::Key, T, &mut Option<V>, &mut Collector<O>) + Send + 'static,
+    G: FnMut(&KF::Key, Timestamp, &mut Option<V>, &mut Collector<O>) + Send + 'static,
+    T: Send + 'static,
+    V: Clone + Codec + Send + 'static,
+    O: Send + 'static,
+{
+    type In = T;
+    type Out = O;
+
+    #[inline]
+    fn on_event<E: Emit<O>>(&mut self, event: T, out: &mut E) {
+        let key = self.key.key(&event);
+        let mut state = match self.store.get(&key) {
+            Ok(s) => s,
+            Err(e) => return out.fail(e),
+        };
+        let had = state.is_some();
+        (self.f)(&key, event, &mut state, &mut self.collector);
+        self.settle(key, had, state, out);
+    }
+
+    fn on_watermark<E: Emit<O>>(&mut self, watermark: Timestamp, out: &mut E) {
+        if self.on_timer.is_none() {
+            return;
+        }
+        let mut due = std::mem::take(&mut self.due);
+        self.timers.fire(watermark, |at, key| due.push((at, key)));
+        for (at, key) in due.drain(..) {
+            let mut state = match self.store.get(&key) {
+                Ok(s) => s,
+                Err(e) => {
+                    out.fail(e);
+                    break;
+                }
+            };
+            let had = state.is_some();
+            if let Some(g) = self.on_timer.as_mut() {
+                g(&key, at, &mut state, &mut self.collector);
+            }
+            self.settle(key, had, state, out);
+        }
+        self.due = due;
+    }
+
+    fn on_end<E: Emit<O>>(&mut self, out: &mut E) {
+        self.on_watermark(Timestamp::MAX, out);
+        if let Err(e) = self.store.flush() {
+            out.fail(e);
+        }
+    }
+
+    fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
+        self.store.open(cx, self.name)
+    }
+}

@@ -1,0 +1,91 @@
+//! The store a stateful stage holds: in memory until it is opened on its
+//! core, then in memory or in a memory-mapped file, as the runtime chose.
+//! The stage's code is the same either way.
+
+use core::hash::Hash;
+use core::ops::RangeBounds;
+
+use super::mmap::{MmapOptions, MmapStore};
+use super::{Codec, MemStore, StateError, StateStore, StoreChoice, Typed};
+use crate::operator::OpenContext;
+
+/// One stage's keyed state on one core.
+#[derive(Debug)]
+pub enum KeyedStore<K, V> {
+    /// In memory.
+    Memory(MemStore<K, V>),
+    /// In a memory-mapped file.
+    Mapped(Typed<MmapStore, K, V>),
+}
+
+impl<K, V> Default for KeyedStore<K, V> {
+    fn default() -> Self {
+        KeyedStore::Memory(MemStore::new())
+    }
+}
+
+impl<K, V> KeyedStore<K, V> {
+    /// Opens the store the runtime chose for stage `stage` on this core:
+    /// `<dir>/core-<n>/<stage>.state` for the memory-mapped one.
+    pub fn open(&mut self, cx: &OpenContext, stage: &str) -> Result<(), StateError> {
+        let StoreChoice::Mmap(dir) = &cx.store else {
+            return Ok(());
+        };
+        let dir = dir.join(format!("core-{}", cx.core));
+        std::fs::create_dir_all(&dir).map_err(|source| StateError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        let store = MmapStore::open(dir.join(format!("{stage}.state")), MmapOptions::default())?;
+        *self = KeyedStore::Mapped(Typed::new(store));
+        Ok(())
+    }
+}
+
+macro_rules! both {
+    ($self:expr, $s:ident => $e:expr) => {
+        match $self {
+            KeyedStore::Memory($s) => $e,
+            KeyedStore::Mapped($s) => $e,
+        }
+    };
+}
+
+impl<K: Hash + Eq + Codec, V: Clone + Codec> StateStore<K, V> for KeyedStore<K, V> {
+    #[inline]
+    fn get(&self, key: &K) -> Result<Option<V>, StateError> {
+        both!(self, s => s.get(key))
+    }
+    #[inline]
+    fn put(&mut self, key: K, value: V) -> Result<(), StateError> {
+        both!(self, s => s.put(key, value))
+    }
+    #[inline]
+    fn delete(&mut self, key: &K) -> Result<bool, StateError> {
+        both!(self, s => s.delete(key))
+    }
+    fn contains(&self, key: &K) -> Result<bool, StateError> {
+        both!(self, s => s.contains(key))
+    }
+    fn len(&self) -> usize {
+        both!(self, s => s.len())
+    }
+    fn range<R: RangeBounds<K>>(&self, range: R, f: impl FnMut(&K, &V)) -> Result<(), StateError>
+    where
+        K: Ord,
+    {
+        both!(self, s => s.range(range, f))
+    }
+    fn prefix(&self, prefix: &[u8], f: impl FnMut(&K, &V)) -> Result<(), StateError> {
+        both!(self, s => s.prefix(prefix, f))
+    }
+    fn snapshot(&self) -> Result<Vec<u8>, StateError> {
+        both!(self, s => s.snapshot())
+    }
+    fn restore(&mut self, snapshot: &[u8]) -> Result<(), StateError> {
+        both!(self, s => s.restore(snapshot))
+    }
+    fn flush(&mut self) -> Result<(), StateError> {
+        both!(self, s => s.flush())
+    }
+}
