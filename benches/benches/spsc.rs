@@ -1,0 +1,241 @@
+//! SPSC ring throughput: Laminar's `spsc::channel` against `rtrb` and
+//! crossbeam's `ArrayQueue`, side by side in one criterion group so that every
+//! peer runs in the same process, on the same machine state.
+//!
+//! Each iteration moves [`N`] `u64`s from the bench thread (producer) to a
+//! freshly spawned consumer thread through a ring of [`CAPACITY`] slots, and
+//! times the whole transfer (spawn and join included: a few tens of µs against
+//! milliseconds of transfer, and the same for every peer). Both sides spin with
+//! [`core::hint::spin_loop`] when the ring is full or empty. The consumer sums
+//! what it receives and the sum is checked, so nothing can be optimized away.
+//!
+//! Peers:
+//! - `laminar_single`: `Producer::push` / `Consumer::pop`, one item at a time;
+//! - `rtrb_single`: `rtrb::Producer::push` / `Consumer::pop`;
+//! - `arrayqueue`: `crossbeam_queue::ArrayQueue::push` / `pop` (an MPMC queue,
+//!   the common off-the-shelf choice);
+//! - `laminar_batched`: `push_iter` / `pop_batch` in batches of [`BATCH`];
+//! - `rtrb_chunks`: rtrb's `write_chunk_uninit` + `fill_from_iter` /
+//!   `read_chunk`, also in batches of [`BATCH`], so the batched comparison is
+//!   fair.
+
+use std::hint::{black_box, spin_loop};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use crossbeam_queue::ArrayQueue;
+use laminar::spsc;
+
+/// Items moved per iteration.
+const N: u64 = 1_000_000;
+/// Slots in every ring.
+const CAPACITY: usize = 4096;
+/// Items per batch for the batched peers.
+const BATCH: usize = 256;
+/// What the consumer's sum must come to: 0 + 1 + … + (N - 1).
+const EXPECTED_SUM: u64 = N * (N - 1) / 2;
+
+/// Runs `produce` on the calling thread and `consume` on a new one; returns
+/// the wall time of the whole transfer and checks the consumer's sum.
+fn transfer<C>(produce: impl FnOnce(), consume: C) -> Duration
+where
+    C: FnOnce() -> u64 + Send,
+{
+    let start = Instant::now();
+    let sum = thread::scope(|s| {
+        let consumer = s.spawn(consume);
+        produce();
+        consumer.join().expect("consumer panicked")
+    });
+    let elapsed = start.elapsed();
+    assert_eq!(sum, EXPECTED_SUM);
+    elapsed
+}
+
+fn laminar_single() -> Duration {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAPACITY);
+    transfer(
+        move || {
+            for i in 0..N {
+                let mut v = black_box(i);
+                while let Err(full) = tx.push(v) {
+                    v = full.0;
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut sum = 0u64;
+            let mut got = 0u64;
+            while got < N {
+                match rx.pop() {
+                    Some(v) => {
+                        sum = sum.wrapping_add(v);
+                        got += 1;
+                    }
+                    None => spin_loop(),
+                }
+            }
+            sum
+        },
+    )
+}
+
+fn laminar_batched() -> Duration {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAPACITY);
+    transfer(
+        move || {
+            let mut src = 0..N;
+            let mut sent = 0u64;
+            while sent < N {
+                let n = tx.push_iter(&mut (&mut src).take(BATCH).map(black_box));
+                if n == 0 {
+                    spin_loop();
+                }
+                sent += n as u64;
+            }
+        },
+        move || {
+            let mut sum = 0u64;
+            let mut got = 0u64;
+            while got < N {
+                let mut n = 0u64;
+                for v in rx.pop_batch(BATCH) {
+                    sum = sum.wrapping_add(v);
+                    n += 1;
+                }
+                if n == 0 {
+                    spin_loop();
+                }
+                got += n;
+            }
+            sum
+        },
+    )
+}
+
+fn rtrb_single() -> Duration {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAPACITY);
+    transfer(
+        move || {
+            for i in 0..N {
+                let mut v = black_box(i);
+                while let Err(rtrb::PushError::Full(back)) = tx.push(v) {
+                    v = back;
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut sum = 0u64;
+            let mut got = 0u64;
+            while got < N {
+                match rx.pop() {
+                    Ok(v) => {
+                        sum = sum.wrapping_add(v);
+                        got += 1;
+                    }
+                    Err(_) => spin_loop(),
+                }
+            }
+            sum
+        },
+    )
+}
+
+fn rtrb_chunks() -> Duration {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAPACITY);
+    transfer(
+        move || {
+            let mut src = 0..N;
+            let mut sent = 0u64;
+            while sent < N {
+                let want = tx.slots().min(BATCH).min((N - sent) as usize);
+                if want == 0 {
+                    spin_loop();
+                    continue;
+                }
+                let chunk = tx
+                    .write_chunk_uninit(want)
+                    .expect("slots() said they were free");
+                sent += chunk.fill_from_iter((&mut src).map(black_box)) as u64;
+            }
+        },
+        move || {
+            let mut sum = 0u64;
+            let mut got = 0u64;
+            while got < N {
+                let ready = rx.slots().min(BATCH);
+                if ready == 0 {
+                    spin_loop();
+                    continue;
+                }
+                let chunk = rx.read_chunk(ready).expect("slots() said they were ready");
+                for v in chunk {
+                    sum = sum.wrapping_add(v);
+                }
+                got += ready as u64;
+            }
+            sum
+        },
+    )
+}
+
+fn arrayqueue() -> Duration {
+    let q = Arc::new(ArrayQueue::<u64>::new(CAPACITY));
+    let rq = q.clone();
+    transfer(
+        move || {
+            for i in 0..N {
+                let mut v = black_box(i);
+                while let Err(back) = q.push(v) {
+                    v = back;
+                    spin_loop();
+                }
+            }
+        },
+        move || {
+            let mut sum = 0u64;
+            let mut got = 0u64;
+            while got < N {
+                match rq.pop() {
+                    Some(v) => {
+                        sum = sum.wrapping_add(v);
+                        got += 1;
+                    }
+                    None => spin_loop(),
+                }
+            }
+            sum
+        },
+    )
+}
+
+/// One timed transfer of `N` items.
+type Transfer = fn() -> Duration;
+
+fn bench_spsc(c: &mut Criterion) {
+    let mut g = c.benchmark_group("spsc_1M_u64");
+    g.throughput(Throughput::Elements(N));
+    g.sample_size(20);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(5));
+    let peers: [(&str, Transfer); 5] = [
+        ("laminar_single", laminar_single),
+        ("rtrb_single", rtrb_single),
+        ("arrayqueue", arrayqueue),
+        ("laminar_batched", laminar_batched),
+        ("rtrb_chunks", rtrb_chunks),
+    ];
+    for (name, run) in peers {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| (0..iters).map(|_| run()).sum())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench_spsc);
+criterion_main!(benches);
