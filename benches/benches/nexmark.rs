@@ -1,0 +1,143 @@
+//! Nexmark q5, q7 and q11 shapes: events per second per core.
+//!
+//! Two measurements per query, in one run:
+//! - `chain`: one core's fused chain driven directly, with a watermark every
+//!   64 events as an input handle sends them: the per-core figure;
+//! - `runtime_2_cores`: the whole path, one input handle feeding 2 worker
+//!   cores, results drained, `finish` included.
+//!
+//! Goal (issue 4): at least 5M events/s/core for q7. Bids come from the
+//! `nexmark` generator, generated before measuring, without their strings.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use laminar::prelude::*;
+use nexmark::EventGenerator;
+use nexmark::config::NexmarkConfig;
+use nexmark::event::{Event, EventType};
+
+#[derive(Clone, Copy, Debug)]
+struct Bid {
+    auction: u64,
+    bidder: u64,
+    price: u64,
+    date_time: u64,
+}
+
+fn bids(n: usize) -> Vec<Bid> {
+    let config = NexmarkConfig {
+        base_time: 1_700_000_000_000,
+        ..NexmarkConfig::default()
+    };
+    EventGenerator::new(config)
+        .with_type_filter(EventType::Bid)
+        .take(n)
+        .filter_map(|e| match e {
+            Event::Bid(b) => Some(Bid {
+                auction: b.auction as u64,
+                bidder: b.bidder as u64,
+                price: b.price as u64,
+                date_time: b.date_time,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn q5() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.auction)
+        -> window(sliding(10s, 2s))
+        -> aggregate(count())
+    }
+}
+
+fn q7() -> impl Pipeline<In = Bid, Out = Windowed<u64, Option<u64>>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.auction)
+        -> window(tumbling(10s))
+        -> aggregate(max(|b| b.price))
+    }
+}
+
+fn q11() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
+    stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> key_by(|b| b.bidder)
+        -> window(session(10s))
+        -> aggregate(count())
+    }
+}
+
+/// Counts results, so the work is observable and nothing is stored.
+struct Count(u64);
+
+impl<T> Emit<T> for Count {
+    #[inline]
+    fn emit(&mut self, _item: T) {
+        self.0 += 1;
+    }
+}
+
+/// One core's chain over `bids`, watermarks as an input handle sends them.
+fn chain<P: Pipeline<In = Bid>>(p: &P, bids: &[Bid]) -> u64 {
+    let mut op = p.instantiate(0);
+    let mut out = Count(0);
+    let mut max = 0;
+    for (i, b) in bids.iter().enumerate() {
+        max = max.max(b.date_time);
+        op.on_event(*b, &mut out);
+        if i % 64 == 63 {
+            op.on_watermark(max.saturating_sub(2_000), &mut out);
+        }
+    }
+    op.on_end(&mut out);
+    out.0
+}
+
+/// The whole path on 2 cores.
+fn runtime<P: Pipeline<In = Bid>>(p: P, bids: &[Bid]) -> u64 {
+    let mut rt = Runtime::builder().cores(2).build(p).expect("runtime");
+    let mut input = rt.input();
+    let mut buf = Vec::with_capacity(1 << 16);
+    let mut results = 0;
+    for chunk in bids.chunks(8192) {
+        input.submit_iter(chunk.iter().copied()).expect("submit");
+        results += rt.drain(&mut buf) as u64;
+        buf.clear();
+    }
+    drop(input);
+    rt.finish_into(&mut buf).expect("finish");
+    results + buf.len() as u64
+}
+
+fn nexmark(c: &mut Criterion) {
+    const N: usize = 1_000_000;
+    let input = bids(N);
+    let mut g = c.benchmark_group("nexmark");
+    g.throughput(Throughput::Elements(input.len() as u64));
+    g.sample_size(10);
+    g.measurement_time(std::time::Duration::from_secs(4));
+    g.bench_function("q5_chain", |b| b.iter(|| chain(&q5(), black_box(&input))));
+    g.bench_function("q7_chain", |b| b.iter(|| chain(&q7(), black_box(&input))));
+    g.bench_function("q11_chain", |b| b.iter(|| chain(&q11(), black_box(&input))));
+    g.bench_function("q5_runtime_2_cores", |b| {
+        b.iter(|| runtime(q5(), black_box(&input)))
+    });
+    g.bench_function("q7_runtime_2_cores", |b| {
+        b.iter(|| runtime(q7(), black_box(&input)))
+    });
+    g.bench_function("q11_runtime_2_cores", |b| {
+        b.iter(|| runtime(q11(), black_box(&input)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, nexmark);
+criterion_main!(benches);
