@@ -146,20 +146,24 @@ impl<T> Sender<T> {
         self.shared.state.store(OPEN, Ordering::Release);
     }
 
-    /// Sends while locked. `failed` says whether the runtime has failed, for
-    /// a blocked sender to give up.
+    /// Sends while locked. `failed` says whether a blocked sender should
+    /// give up; `wake` wakes the core, which a sender about to wait for
+    /// credit must do: the messages it has pushed in this batch may not have
+    /// been announced yet, and the core frees credit only by consuming them.
     #[inline]
     pub(crate) fn send_locked(
         &mut self,
         msg: Message<T>,
         policy: Policy,
         failed: &impl Fn() -> bool,
+        wake: &impl Fn(),
     ) -> Result<(), NoCredit<Message<T>>> {
         if self.stash == 0 {
             self.stash = self.shared.credits.try_acquire(CREDIT_BATCH);
             if self.stash == 0 {
                 match policy {
                     Policy::Block => {
+                        wake();
                         if self.wait_for_credit(failed).is_err() {
                             return Err(NoCredit::Failed(msg));
                         }

@@ -42,6 +42,9 @@ pub struct Input<T: Send + 'static, R> {
 /// messages per event.
 const WATERMARK_EVERY: u32 = 64;
 
+/// Events of a `submit_iter` batch between two wake-ups of the cores.
+const NOTIFY_EVERY: usize = 64;
+
 /// A handle's view of event time, for pipelines that have one.
 #[derive(Debug, Default)]
 struct HandleClock {
@@ -89,12 +92,15 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     /// Sends `watermark` to every core; the caller holds every channel.
     fn broadcast_locked(&mut self, watermark: Timestamp) -> bool {
         let shared = &self.shared;
-        self.senders.iter_mut().all(|tx| {
+        self.senders.iter_mut().enumerate().all(|(core, tx)| {
             // Control messages always wait for credit: dropping a watermark
             // would stall event time.
-            tx.send_locked(Message::Watermark(watermark), crate::Policy::Block, &|| {
-                shared.stop_waiting()
-            })
+            tx.send_locked(
+                Message::Watermark(watermark),
+                crate::Policy::Block,
+                &|| shared.stop_waiting(),
+                &|| shared.cores[core].waker.notify(),
+            )
             .is_ok()
         })
     }
@@ -144,9 +150,12 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             return Err(SubmitError::Closed(event));
         }
         let shared = &self.shared;
-        let result = tx.send_locked(Message::Event(event), shared.config.policy, &|| {
-            shared.stop_waiting()
-        });
+        let result = tx.send_locked(
+            Message::Event(event),
+            shared.config.policy,
+            &|| shared.stop_waiting(),
+            &|| shared.cores[core].waker.notify(),
+        );
         tx.unlock();
         shared.cores[core].waker.notify();
         let outcome = match result {
@@ -193,12 +202,23 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             {
                 let _ = self.broadcast_locked(wm);
             }
+            let wake = || shared.cores[core].waker.notify();
             match self.senders[core].send_locked(
                 Message::Event(event),
                 shared.config.policy,
                 &failed,
+                &wake,
             ) {
-                Ok(()) | Err(NoCredit::Dropped) => sent += 1,
+                Ok(()) | Err(NoCredit::Dropped) => {
+                    sent += 1;
+                    // A long batch tells the cores as it goes, so that they
+                    // work while it is being submitted, not after.
+                    if sent % NOTIFY_EVERY == 0 {
+                        for c in &shared.cores {
+                            c.waker.notify();
+                        }
+                    }
+                }
                 Err(NoCredit::Rejected(m)) => {
                     outcome = Err(SubmitError::Backpressure {
                         event: unwrap_event(m),
