@@ -36,8 +36,10 @@
 //! over the file ([`MmapStore::compact`] does it on demand). The rename is
 //! atomic: after a crash the file is either the old log or the new one.
 
+use std::borrow::Borrow;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
+use std::hash::{Hash, Hasher};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -116,6 +118,11 @@ impl Default for MmapOptions {
 /// to the lost pages, and one that writes to it can change values this store
 /// has already handed out.
 ///
+/// The preallocated tail is sparse: blocks are allocated when a write first
+/// touches a page of the map, so on a full disk that write cannot report
+/// `ENOSPC` and the process gets `SIGBUS` instead (the usual hazard of
+/// writing through a file map).
+///
 /// ```
 /// use laminar_runtime::state::{ByteStore, MmapOptions, MmapStore};
 ///
@@ -138,7 +145,7 @@ pub struct MmapStore {
     map: MmapMut,
     /// The end of valid records: where the next one goes.
     end: usize,
-    index: FxHashMap<Box<[u8]>, (u64, u32)>,
+    index: FxHashMap<IndexKey, (u64, u32)>,
     /// Bytes of the records the index points to.
     live: u64,
     /// Bytes of overwritten records and tombstones.
@@ -160,6 +167,62 @@ impl fmt::Debug for MmapStore {
             .finish()
     }
 }
+
+/// Keys up to this long are kept inside the index.
+const INLINE: usize = 22;
+
+/// A key in the index: up to [`INLINE`] bytes inline (what postcard writes
+/// for integers, tuples of a few, short strings), so a lookup compares it
+/// without chasing a pointer and a new key allocates nothing; longer keys
+/// are boxed. Hashes and compares as the `[u8]` it holds.
+#[derive(Clone)]
+enum IndexKey {
+    Inline(u8, [u8; INLINE]),
+    Boxed(Box<[u8]>),
+}
+
+impl IndexKey {
+    fn new(key: &[u8]) -> Self {
+        if key.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..key.len()].copy_from_slice(key);
+            IndexKey::Inline(key.len() as u8, bytes)
+        } else {
+            IndexKey::Boxed(key.into())
+        }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            IndexKey::Inline(len, bytes) => &bytes[..*len as usize],
+            IndexKey::Boxed(bytes) => bytes,
+        }
+    }
+}
+
+impl Borrow<[u8]> for IndexKey {
+    #[inline]
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Hash for IndexKey {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl PartialEq for IndexKey {
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for IndexKey {}
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
     move |source| StateError::Io {
@@ -224,7 +287,7 @@ fn too_large(path: &Path) -> StateError {
 
 /// Rebuilds the index from the records after the header. Returns the end
 /// of the last valid record and the live bytes.
-fn scan_log(bytes: &[u8], index: &mut FxHashMap<Box<[u8]>, (u64, u32)>) -> (usize, u64) {
+fn scan_log(bytes: &[u8], index: &mut FxHashMap<IndexKey, (u64, u32)>) -> (usize, u64) {
     let mut at = HEADER;
     let mut live = 0u64;
     while let Some(body) = at.checked_add(RECORD_HEADER).filter(|&b| b <= bytes.len()) {
@@ -254,7 +317,7 @@ fn scan_log(bytes: &[u8], index: &mut FxHashMap<Box<[u8]>, (u64, u32)>) -> (usiz
             live += record_len(key_len, value_len);
             match index.get_mut(key) {
                 Some(e) => Some(std::mem::replace(e, entry)),
-                None => index.insert(key.into(), entry),
+                None => index.insert(IndexKey::new(key), entry),
             }
         };
         if let Some((_, old_len)) = old {
@@ -374,9 +437,20 @@ impl MmapStore {
     /// over this one: reclaims the dead bytes. Puts and deletes call it when
     /// dead bytes exceed live bytes and the log is over
     /// [`COMPACT_MIN_BYTES`].
+    ///
+    /// An automatic compaction that fails (a full disk, say) makes the put
+    /// or delete that triggered it return the error, although its record
+    /// was written: the store stays as it was before the compaction.
     pub fn compact(&mut self) -> Result<(), StateError> {
+        self.rewrite(true)
+    }
+
+    /// Writes a new file holding the live records (or none, if not `keep`),
+    /// synced, and renames it over this one. On error the store is as it
+    /// was.
+    fn rewrite(&mut self, keep: bool) -> Result<(), StateError> {
         let tmp = compact_path(&self.path);
-        let size = HEADER as u64 + self.live;
+        let size = HEADER as u64 + if keep { self.live } else { 0 };
         let cap = round_len(self.options.initial_len.max(size.saturating_mul(2)));
 
         let file = OpenOptions::new()
@@ -391,8 +465,8 @@ impl MmapStore {
             let mut w = BufWriter::with_capacity(1 << 16, &file);
             w.write_all(&MAGIC)?;
             // Live records are copied as they are, checksum included.
-            for (key, &(value_at, value_len)) in &self.index {
-                let start = value_at as usize - key.len() - RECORD_HEADER;
+            for (key, &(value_at, value_len)) in self.index.iter().filter(|_| keep) {
+                let start = value_at as usize - key.as_bytes().len() - RECORD_HEADER;
                 w.write_all(&self.map[start..value_at as usize + value_len as usize])?;
             }
             w.flush()?;
@@ -422,11 +496,15 @@ impl MmapStore {
         }
 
         let map = map_file(&file, &self.path)?;
+        if !keep {
+            self.index.clear();
+            self.live = 0;
+        }
         // The same iteration order as the copy above: the index has not
         // changed in between.
         let mut at = HEADER as u64;
         for (key, entry) in self.index.iter_mut() {
-            entry.0 = at + RECORD_HEADER as u64 + key.len() as u64;
+            entry.0 = at + RECORD_HEADER as u64 + key.as_bytes().len() as u64;
             at = entry.0 + u64::from(entry.1);
         }
         debug_assert_eq!(at, size);
@@ -527,7 +605,7 @@ impl ByteStore for MmapStore {
         self.live += record_len(key.len(), value.len());
         let old = match self.index.get_mut(key) {
             Some(e) => Some(std::mem::replace(e, entry)),
-            None => self.index.insert(key.into(), entry),
+            None => self.index.insert(IndexKey::new(key), entry),
         };
         if let Some((_, old_len)) = old {
             let old = record_len(key.len(), old_len as usize);
@@ -559,16 +637,14 @@ impl ByteStore for MmapStore {
     fn scan(&self, f: &mut dyn FnMut(&[u8], &[u8])) {
         for (key, &(at, len)) in &self.index {
             let at = at as usize;
-            f(key, &self.map[at..at + len as usize]);
+            f(key.as_bytes(), &self.map[at..at + len as usize]);
         }
     }
 
     /// Replaces the file with an empty one, atomically (a compaction with
     /// nothing live).
     fn clear(&mut self) -> Result<(), StateError> {
-        self.index.clear();
-        self.live = 0;
-        self.compact()
+        self.rewrite(false)
     }
 
     /// Syncs what was written since the last flush, under
