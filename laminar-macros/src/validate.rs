@@ -318,10 +318,17 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
                             if op.role == Role::Window { " and time" } else { "" },
                             changed.name
                         ),
-                        &[format!(
-                            "help: move `{}` after `aggregate(...)`, or compute what it computes in the key and time closures",
-                            changed.name
-                        )],
+                        &[if op.role == Role::Window {
+                            format!(
+                                "help: move `{}` after `aggregate(...)`, or compute what it computes in the key and time closures",
+                                changed.name
+                            )
+                        } else {
+                            format!(
+                                "help: move `{}` after `{name}`, or compute what it computes inside `{name}`",
+                                changed.name
+                            )
+                        }],
                     );
                 }
             }

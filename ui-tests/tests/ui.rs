@@ -10,5 +10,6 @@ fn ui() {
     t.compile_fail("tests/ui/parse/*.rs");
     t.compile_fail("tests/ui/validate/*.rs");
     t.compile_fail("tests/ui/types/*.rs");
+    t.compile_fail("tests/ui/state/*.rs");
     t.compile_fail("tests/ui/windows/*.rs");
 }
