@@ -3,11 +3,17 @@
 //! peer runs in the same process, on the same machine state.
 //!
 //! Each iteration moves [`N`] `u64`s from the bench thread (producer) to a
-//! freshly spawned consumer thread through a ring of [`CAPACITY`] slots, and
-//! times the whole transfer (spawn and join included: a few tens of µs against
-//! milliseconds of transfer, and the same for every peer). Both sides spin with
-//! [`core::hint::spin_loop`] when the ring is full or empty. The consumer sums
-//! what it receives and the sum is checked, so nothing can be optimized away.
+//! freshly spawned consumer thread through a ring of [`CAPACITY`] slots. Both
+//! sides spin with [`core::hint::spin_loop`] when the ring is full or empty;
+//! the consumer sums what it receives and the sum is checked, so nothing can
+//! be optimized away.
+//!
+//! Two things keep thread placement out of the figures. Where the OS allows,
+//! the producer is pinned to the first CPU and the consumer to the second (on
+//! a 2-CPU machine a new thread otherwise often starts on the producer's CPU
+//! and waits a scheduler tick, ~4 ms, to run or migrate: that alone made
+//! iterations bimodal, 1–2 ms or 5–20 ms). And the clock starts only once the
+//! consumer runs, so thread start-up is not timed.
 //!
 //! Peers:
 //! - `laminar_single`: `Producer::push` / `Consumer::pop`, one item at a time;
@@ -20,9 +26,12 @@
 //!   fair.
 
 use std::hint::{black_box, spin_loop};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
+
+use core_affinity::CoreId;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use crossbeam_queue::ArrayQueue;
@@ -37,19 +46,44 @@ const BATCH: usize = 256;
 /// What the consumer's sum must come to: 0 + 1 + … + (N - 1).
 const EXPECTED_SUM: u64 = N * (N - 1) / 2;
 
+/// The CPUs for the producer and the consumer, if the OS gives two.
+fn cpus() -> Option<(CoreId, CoreId)> {
+    static CPUS: OnceLock<Option<(CoreId, CoreId)>> = OnceLock::new();
+    *CPUS.get_or_init(|| match core_affinity::get_core_ids()?.as_slice() {
+        [a, b, ..] => Some((*a, *b)),
+        _ => None,
+    })
+}
+
 /// Runs `produce` on the calling thread and `consume` on a new one; returns
-/// the wall time of the whole transfer and checks the consumer's sum.
+/// the wall time from the moment both run to the consumer's end, and checks
+/// the consumer's sum.
 fn transfer<C>(produce: impl FnOnce(), consume: C) -> Duration
 where
     C: FnOnce() -> u64 + Send,
 {
-    let start = Instant::now();
-    let sum = thread::scope(|s| {
-        let consumer = s.spawn(consume);
+    let cpus = cpus();
+    if let Some((producer_cpu, _)) = cpus {
+        core_affinity::set_for_current(producer_cpu);
+    }
+    let running = AtomicBool::new(false);
+    let (sum, elapsed) = thread::scope(|s| {
+        let running = &running;
+        let consumer = s.spawn(move || {
+            if let Some((_, consumer_cpu)) = cpus {
+                core_affinity::set_for_current(consumer_cpu);
+            }
+            running.store(true, Ordering::Release);
+            consume()
+        });
+        while !running.load(Ordering::Acquire) {
+            spin_loop();
+        }
+        let start = Instant::now();
         produce();
-        consumer.join().expect("consumer panicked")
+        let sum = consumer.join().expect("consumer panicked");
+        (sum, start.elapsed())
     });
-    let elapsed = start.elapsed();
     assert_eq!(sum, EXPECTED_SUM);
     elapsed
 }
