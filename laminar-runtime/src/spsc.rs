@@ -9,7 +9,9 @@
 //!   shared one only when its copy says the ring is full (producer) or empty
 //!   (consumer);
 //! - batch operations publish once per batch: one release store for any number
-//!   of items.
+//!   of items;
+//! - indices run modulo twice the capacity (as in `rtrb`), so "full" and
+//!   "empty" stay distinct without a spare slot.
 //!
 //! [`channel`] splits a ring into a [`Producer`] and a [`Consumer`]. Both are
 //! `Send` and neither is `Clone`, so "one producer, one consumer" is a fact the
@@ -27,7 +29,7 @@
 
 use core::fmt;
 use core::marker::PhantomData;
-use core::mem::MaybeUninit;
+use core::mem::{ManuallyDrop, MaybeUninit};
 
 use crossbeam_utils::CachePadded;
 
@@ -39,7 +41,12 @@ struct Ring<T> {
     /// Index of the next slot to write; written only by the producer.
     tail: CachePadded<AtomicUsize>,
     slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
+    /// `capacity - 1`: maps an index to its slot.
     mask: usize,
+    /// `2 * capacity - 1`: indices live in `0..2 * capacity`, so a distance
+    /// of `capacity` (full) differs from 0 (empty). For the largest capacity,
+    /// 2^(usize::BITS - 1), this is `usize::MAX` and indices simply wrap.
+    wrap: usize,
 }
 
 // SAFETY: the ring hands each slot to exactly one side at a time (the producer
@@ -53,9 +60,23 @@ unsafe impl<T: Send> Send for Ring<T> {}
 impl<T> Ring<T> {
     #[inline(always)]
     fn slot(&self, index: usize) -> &UnsafeCell<MaybeUninit<T>> {
-        // The mask keeps the index in bounds; `get_unchecked` would save a
-        // compare that the optimizer already removes for power-of-two masks.
+        // The mask keeps the index in bounds, but the optimizer cannot see
+        // that (`mask` and `slots.len()` are separate runtime values), so the
+        // bounds check stays; `get_unchecked` measured no gain, so this
+        // stays safe.
         &self.slots[index & self.mask]
+    }
+
+    /// `index + n`, modulo `2 * capacity`.
+    #[inline(always)]
+    fn advance(&self, index: usize, n: usize) -> usize {
+        index.wrapping_add(n) & self.wrap
+    }
+
+    /// Items from index `from` up to index `to`, modulo `2 * capacity`.
+    #[inline(always)]
+    fn distance(&self, from: usize, to: usize) -> usize {
+        to.wrapping_sub(from) & self.wrap
     }
 
     fn capacity(&self) -> usize {
@@ -75,7 +96,7 @@ impl<T> Drop for Ring<T> {
                 // and not yet read by the consumer; each is dropped once here.
                 unsafe { (*p).assume_init_drop() }
             });
-            i = i.wrapping_add(1);
+            i = self.advance(i, 1);
         }
     }
 }
@@ -93,16 +114,17 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
         tail: CachePadded::new(AtomicUsize::new(0)),
         slots,
         mask: cap - 1,
+        wrap: (cap << 1).wrapping_sub(1),
     });
     (
         Producer {
-            ring: ring.clone(),
+            ring: ManuallyDrop::new(ring.clone()),
             tail: 0,
             cached_head: 0,
             _not_sync: PhantomData,
         },
         Consumer {
-            ring,
+            ring: ManuallyDrop::new(ring),
             head: 0,
             cached_tail: 0,
             _not_sync: PhantomData,
@@ -112,7 +134,11 @@ pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
 
 /// The writing half of a ring. `Send`, not `Clone`, not `Sync`.
 pub struct Producer<T> {
-    ring: Arc<Ring<T>>,
+    /// Released in `Drop`, from a local. Dropping an `Arc` field in place
+    /// hands the half's own address to `Arc`'s out-of-line drop, and the
+    /// optimizer then keeps the private indices in memory, storing them on
+    /// every push or pop.
+    ring: ManuallyDrop<Arc<Ring<T>>>,
     tail: usize,
     cached_head: usize,
     _not_sync: PhantomData<core::cell::Cell<()>>,
@@ -120,7 +146,8 @@ pub struct Producer<T> {
 
 /// The reading half of a ring. `Send`, not `Clone`, not `Sync`.
 pub struct Consumer<T> {
-    ring: Arc<Ring<T>>,
+    /// Released in `Drop`, from a local (see `Producer::ring`).
+    ring: ManuallyDrop<Arc<Ring<T>>>,
     head: usize,
     cached_tail: usize,
     _not_sync: PhantomData<core::cell::Cell<()>>,
@@ -143,12 +170,12 @@ impl<T> Producer<T> {
     #[inline(always)]
     fn free(&mut self, want: usize) -> usize {
         let cap = self.ring.capacity();
-        let free = cap - self.tail.wrapping_sub(self.cached_head);
+        let free = cap - self.ring.distance(self.cached_head, self.tail);
         if free >= want {
             return free;
         }
         self.cached_head = self.ring.head.load(Ordering::Acquire);
-        cap - self.tail.wrapping_sub(self.cached_head)
+        cap - self.ring.distance(self.cached_head, self.tail)
     }
 
     #[inline(always)]
@@ -168,7 +195,7 @@ impl<T> Producer<T> {
             return Err(Full(value));
         }
         self.write(self.tail, value);
-        self.tail = self.tail.wrapping_add(1);
+        self.tail = self.ring.advance(self.tail, 1);
         self.ring.tail.store(self.tail, Ordering::Release);
         Ok(())
     }
@@ -183,11 +210,13 @@ impl<T> Producer<T> {
         let mut n = 0;
         while n < free {
             let Some(value) = iter.next() else { break };
+            // `slot` masks, so the raw sum is enough here; only the
+            // published index is normalized.
             self.write(start.wrapping_add(n), value);
             n += 1;
         }
         if n > 0 {
-            self.tail = start.wrapping_add(n);
+            self.tail = self.ring.advance(start, n);
             self.ring.tail.store(self.tail, Ordering::Release);
         }
         n
@@ -222,12 +251,12 @@ impl<T> Consumer<T> {
 
     #[inline(always)]
     fn available(&mut self, want: usize) -> usize {
-        let ready = self.cached_tail.wrapping_sub(self.head);
+        let ready = self.ring.distance(self.head, self.cached_tail);
         if ready >= want {
             return ready;
         }
         self.cached_tail = self.ring.tail.load(Ordering::Acquire);
-        self.cached_tail.wrapping_sub(self.head)
+        self.ring.distance(self.head, self.cached_tail)
     }
 
     #[inline(always)]
@@ -247,7 +276,7 @@ impl<T> Consumer<T> {
             return None;
         }
         let value = self.read(self.head);
-        self.head = self.head.wrapping_add(1);
+        self.head = self.ring.advance(self.head, 1);
         self.ring.head.store(self.head, Ordering::Release);
         Some(value)
     }
@@ -258,8 +287,10 @@ impl<T> Consumer<T> {
     #[inline]
     pub fn pop_batch(&mut self, max: usize) -> Batch<'_, T> {
         let len = self.available(max).min(max);
+        let start = self.head;
         Batch {
             consumer: self,
+            start,
             taken: 0,
             len,
         }
@@ -286,12 +317,23 @@ impl<T> Drop for Consumer<T> {
         // Publishes items a leaked (`mem::forget`) batch took but never
         // released, so the ring's drop does not drop them again.
         self.ring.head.store(self.head, Ordering::Release);
+        // SAFETY: `ring` is taken once, here, and `self` is not used again.
+        drop(unsafe { ManuallyDrop::take(&mut self.ring) });
+    }
+}
+
+impl<T> Drop for Producer<T> {
+    fn drop(&mut self) {
+        // SAFETY: `ring` is taken once, here, and `self` is not used again.
+        drop(unsafe { ManuallyDrop::take(&mut self.ring) });
     }
 }
 
 /// Items popped by [`Consumer::pop_batch`]; releases its slots on drop.
 pub struct Batch<'a, T> {
     consumer: &'a mut Consumer<T>,
+    /// The consumer's head when the batch was taken.
+    start: usize,
     taken: usize,
     len: usize,
 }
@@ -312,15 +354,16 @@ impl<T> Iterator for Batch<'_, T> {
             return None;
         }
         let c = &mut *self.consumer;
-        let value = c.read(c.head);
+        // `slot` masks, so the raw sum is enough to find the item.
+        let value = c.read(self.start.wrapping_add(self.taken));
         // The private head advances per item (the shared one is still
-        // published once, when the batch drops). Reading at `head + taken`
-        // and advancing only in `drop` was unsound: a batch leaked with
+        // published once, when the batch drops). Advancing it only in
+        // `drop` was unsound: a batch leaked with
         // `mem::forget` (safe code) left `head` behind the items it had
         // moved out, so the next pop handed them out again and the ring's
         // drop dropped them a second time.
-        c.head = c.head.wrapping_add(1);
         self.taken += 1;
+        c.head = c.ring.advance(self.start, self.taken);
         Some(value)
     }
 
