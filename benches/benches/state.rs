@@ -5,7 +5,7 @@
 //! - `fxhashmap`: a raw `FxHashMap<u64, u64>`, the floor;
 //! - `memstore_get_ref` / `memstore_get`: `MemStore<u64, u64>` through its
 //!   borrowing hot path and through `StateStore::get` (a clone);
-//! - `mmap`: `Typed<MmapStore, u64, u64>` (postcard keys and values, sync
+//! - `mmap`: `Typed<MmapStore, u64, u64>` (fixed-width integer keys and values, sync
 //!   policy `OnFlush`, never flushed in the loop; puts include the
 //!   automatic compactions they trigger); `mmap_bytes`: the same file read
 //!   through `ByteStore::get` with the key's varint built on the stack, no
@@ -122,9 +122,9 @@ fn bench_size(c: &mut Criterion, n: u64, label: &str) {
             assert_eq!(mem.get_ref(&k).copied(), v);
             assert_eq!(mem.get(&k).unwrap(), v);
             assert_eq!(mmap.get(&k).unwrap(), v);
-            let (mut kb, mut vb) = ([0u8; 10], [0u8; 10]);
-            let want = postcard_u64(value_of(k), &mut vb);
-            assert_eq!(mmap.inner().get(postcard_u64(k, &mut kb)), Some(want));
+            // Integers are stored fixed-width little-endian (state::Codec).
+            let want = value_of(k).to_le_bytes();
+            assert_eq!(mmap.inner().get(&k.to_le_bytes()), Some(&want[..]));
             assert_eq!(t.get(k).unwrap().map(|g| g.value()), v);
         }
     }
@@ -145,10 +145,9 @@ fn bench_size(c: &mut Criterion, n: u64, label: &str) {
         b.iter(|| mmap.get(&black_box(keys.next())).unwrap())
     });
     g.bench_function("get/mmap_bytes", |b| {
-        let mut buf = [0u8; 10];
         b.iter(|| {
-            let k = postcard_u64(black_box(keys.next()), &mut buf);
-            mmap.inner().get(k).map(|v| v.first().copied())
+            let k = black_box(keys.next()).to_le_bytes();
+            mmap.inner().get(&k).map(|v| v.first().copied())
         })
     });
     {
@@ -193,23 +192,6 @@ fn bench_size(c: &mut Criterion, n: u64, label: &str) {
     }
     g.finish();
     drop(mmap);
-}
-
-/// postcard's encoding of a `u64` (an unsigned LEB128 varint), written
-/// into `buf`.
-#[inline]
-fn postcard_u64(mut k: u64, buf: &mut [u8; 10]) -> &[u8] {
-    let mut i = 0;
-    loop {
-        let byte = (k & 0x7F) as u8;
-        k >>= 7;
-        if k == 0 {
-            buf[i] = byte;
-            return &buf[..=i];
-        }
-        buf[i] = byte | 0x80;
-        i += 1;
-    }
 }
 
 fn state(c: &mut Criterion) {

@@ -1,10 +1,61 @@
 //! How typed keys and values become bytes for the memory-mapped store and
-//! for snapshots: any serde type, encoded with postcard.
+//! for snapshots: any serde type, encoded with postcard, except the
+//! primitive integers, which are the commonest keys and values and take a
+//! fixed-width little-endian path: a copy instead of a varint loop, which at
+//! 1M keys is the difference between a store read that keeps several cache
+//! misses in flight and one that waits for each.
+
+use core::any::{Any, TypeId};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::StateError;
+
+/// Encodes `value` fixed-width if it is one of the primitive integers.
+#[inline(always)]
+fn encode_fixed<T: 'static>(value: &T, out: &mut Vec<u8>) -> bool {
+    let any = value as &dyn Any;
+    macro_rules! try_types {
+        ($($t:ty),*) => {$(
+            if let Some(v) = any.downcast_ref::<$t>() {
+                out.extend_from_slice(&v.to_le_bytes());
+                return true;
+            }
+        )*};
+    }
+    try_types!(u16, u32, u64, u128, usize, i16, i32, i64, i128, isize);
+    false
+}
+
+/// Decodes a fixed-width integer `T`, if `T` is one; `Some(Err)` for a
+/// wrong length.
+#[inline(always)]
+fn decode_fixed<T: 'static>(bytes: &[u8]) -> Option<Result<T, StateError>> {
+    macro_rules! try_types {
+        ($($t:ty),*) => {$(
+            if TypeId::of::<T>() == TypeId::of::<$t>() {
+                let Ok(raw) = <[u8; core::mem::size_of::<$t>()]>::try_from(bytes) else {
+                    return Some(Err(StateError::Codec(format!(
+                        "expected {} bytes for {}, found {}",
+                        core::mem::size_of::<$t>(),
+                        stringify!($t),
+                        bytes.len()
+                    ))));
+                };
+                // The type check above is a constant after monomorphization:
+                // this moves the value out as `T` without a copy or a box.
+                let mut slot = Some(<$t>::from_le_bytes(raw));
+                return (&mut slot as &mut dyn Any)
+                    .downcast_mut::<Option<T>>()
+                    .and_then(Option::take)
+                    .map(Ok);
+            }
+        )*};
+    }
+    try_types!(u16, u32, u64, u128, usize, i16, i32, i64, i128, isize);
+    None
+}
 
 /// A type that can be stored as bytes.
 #[diagnostic::on_unimplemented(
@@ -19,9 +70,12 @@ pub trait Codec: Sized {
     fn decode(bytes: &[u8]) -> Result<Self, StateError>;
 }
 
-impl<T: Serialize + DeserializeOwned> Codec for T {
+impl<T: Serialize + DeserializeOwned + 'static> Codec for T {
     #[inline]
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError> {
+        if encode_fixed(self, out) {
+            return Ok(());
+        }
         let buf = std::mem::take(out);
         *out = postcard::to_extend(self, buf).map_err(|e| StateError::Codec(e.to_string()))?;
         Ok(())
@@ -29,6 +83,9 @@ impl<T: Serialize + DeserializeOwned> Codec for T {
 
     #[inline]
     fn decode(bytes: &[u8]) -> Result<Self, StateError> {
+        if let Some(fixed) = decode_fixed(bytes) {
+            return fixed;
+        }
         postcard::from_bytes(bytes).map_err(|e| StateError::Codec(e.to_string()))
     }
 }
@@ -43,5 +100,24 @@ mod tests {
         (42u64, String::from("k")).encode(&mut buf).unwrap();
         assert_eq!(<(u64, String)>::decode(&buf).unwrap(), (42, "k".into()));
         assert!(u64::decode(&[0xff; 11]).is_err());
+    }
+
+    #[test]
+    fn integers_are_fixed_width_little_endian() {
+        let mut buf = Vec::new();
+        0x0102_0304u32.encode(&mut buf).unwrap();
+        assert_eq!(buf, [4, 3, 2, 1]);
+        assert_eq!(u32::decode(&buf).unwrap(), 0x0102_0304);
+        buf.clear();
+        (-2i64).encode(&mut buf).unwrap();
+        assert_eq!(i64::decode(&buf).unwrap(), -2);
+        assert!(
+            u64::decode(&[1, 2, 3]).is_err(),
+            "a wrong length is an error, not a panic"
+        );
+        // Composite types still go through postcard.
+        buf.clear();
+        (7u64, 8u64).encode(&mut buf).unwrap();
+        assert_eq!(buf, [7, 8]);
     }
 }
