@@ -3,33 +3,11 @@
 //! succeeds once that store is dropped. A compaction, which swaps the file
 //! for a new one, keeps the lock.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use laminar_runtime::state::{ByteStore, MmapOptions, MmapStore, StateError};
 
-/// A state file under the temp dir with a unique name, removed on drop.
-struct TempState(PathBuf);
-
-impl TempState {
-    fn new(tag: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("laminar-{tag}-{}-{n}.state", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        TempState(path)
-    }
-}
-
-impl Drop for TempState {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        let mut c = self.0.clone().into_os_string();
-        c.push(".compact");
-        let _ = std::fs::remove_file(c);
-    }
-}
+#[path = "common/temp_state.rs"]
+mod temp_state;
+use temp_state::TempState;
 
 fn refused(file: &TempState) -> bool {
     match MmapStore::open(&file.0, MmapOptions::default()) {

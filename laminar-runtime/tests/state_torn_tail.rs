@@ -5,33 +5,13 @@
 //! never garbage; and a put after that reopen is durable: it is there on
 //! the next reopen, and nothing of the torn record comes back.
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use laminar_runtime::state::{ByteStore, MmapOptions, MmapStore, SyncPolicy};
 
-/// A state file under the temp dir with a unique name, removed on drop.
-struct TempState(PathBuf);
-
-impl TempState {
-    fn new(tag: &str) -> Self {
-        static N: AtomicU64 = AtomicU64::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let path =
-            std::env::temp_dir().join(format!("laminar-{tag}-{}-{n}.state", std::process::id()));
-        let _ = std::fs::remove_file(&path);
-        TempState(path)
-    }
-}
-
-impl Drop for TempState {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-        let mut c = self.0.clone().into_os_string();
-        c.push(".compact");
-        let _ = std::fs::remove_file(c);
-    }
-}
+#[path = "common/temp_state.rs"]
+mod temp_state;
+use temp_state::TempState;
 
 /// Records written; the last one is torn.
 const N: usize = 12;

@@ -173,13 +173,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
             allowed_lateness,
             emit,
         );
-        Builder {
-            route: self.route,
-            chain: Then::new(self.chain, op),
-            key: NoKey,
-            time: self.time,
-            _types: PhantomData,
-        }
+        self.keyed_stage(op)
     }
 
     /// `reduce(|acc, event| acc')`: per key, the running value, emitted as
@@ -197,7 +191,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
         F: FnMut(T, T) -> T + StageFn,
     {
         let op = Reduce::new(self.key.clone(), f, name);
-        self.stateful(op)
+        self.keyed_stage(op)
     }
 
     /// `fold(init, |acc, event| acc')`: per key, from `init`, emitted as
@@ -216,7 +210,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
         F: FnMut(A, T) -> A + StageFn,
     {
         let op = Fold::new(self.key.clone(), init, f, name);
-        self.stateful(op)
+        self.keyed_stage(op)
     }
 
     /// `process(|key, event, state, out| ...)`: per key, with the key's
@@ -235,7 +229,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
         F: FnMut(&K::Key, T, &mut Option<V>, &mut Collector<O>) + StageFn,
     {
         let op = Process::new(self.key.clone(), f, None, name);
-        self.stateful(op)
+        self.keyed_stage(op)
     }
 
     /// `process(f, on_timer = g)`: as `process`, and `g` runs for a key
@@ -257,11 +251,13 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
         G: FnMut(&K::Key, Timestamp, &mut Option<V>, &mut Collector<O>) + StageFn,
     {
         let op = Process::new(self.key.clone(), f, Some(on_timer), name);
-        self.stateful(op)
+        self.keyed_stage(op)
     }
 
+    /// Adds a stage that consumes the pipeline's key (a window or a
+    /// stateful stage): after it, events are no longer the source events.
     #[inline]
-    fn stateful<Op, U>(self, op: Op) -> Next<S, R, C, Op, U, NoKey, Tm> {
+    fn keyed_stage<Op, U>(self, op: Op) -> Next<S, R, C, Op, U, NoKey, Tm> {
         Builder {
             route: self.route,
             chain: Then::new(self.chain, op),
@@ -296,13 +292,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
             allowed_lateness,
             emit,
         );
-        Builder {
-            route: self.route,
-            chain: Then::new(self.chain, op),
-            key: NoKey,
-            time: self.time,
-            _types: PhantomData,
-        }
+        self.keyed_stage(op)
     }
 }
 
