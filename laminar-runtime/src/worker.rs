@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::channel::Receiver;
 use crate::idle::SPINS_BEFORE_PARK;
 use crate::message::{Message, Timestamp};
-use crate::operator::{OpenContext, Operator};
+use crate::operator::{Emit, OpenContext, Operator};
 use crate::outbox::OutboxEmit;
 use crate::report::{CoreReport, Pinning};
 use crate::shared::{FailureKind, Shared};
@@ -94,11 +94,7 @@ where
         let mut spins = 0u32;
         loop {
             if processing_time {
-                let now = now_ms();
-                if now > watermark {
-                    watermark = now;
-                    op.on_watermark(watermark, &mut out);
-                }
+                advance(&mut watermark, now_ms(), op, &mut out);
             }
             if shared.is_failed() {
                 break;
@@ -137,16 +133,9 @@ where
                                     // events could arrive late).
                                     watermarks_moved = true;
                                 } else if !processing_time {
-                                    let low = before
-                                        .iter()
-                                        .chain(after.iter())
-                                        .filter(|c| !c.idle)
-                                        .map(|c| c.watermark)
-                                        .fold(w, Timestamp::min);
-                                    if low > watermark {
-                                        watermark = low;
-                                        op.on_watermark(watermark, &mut out);
-                                    }
+                                    let others = lowest(before.iter().chain(after.iter()));
+                                    let low = others.map_or(w, |o| o.min(w));
+                                    advance(&mut watermark, low, op, &mut out);
                                 }
                             }
                         }
@@ -197,14 +186,10 @@ where
                 shared.take_pending(core, &mut inputs);
             }
             if watermarks_moved && !processing_time {
-                // The minimum over inputs that are not idle; when all are
-                // idle, time stands still rather than jumping.
-                let low = inputs.iter().filter(|c| !c.idle).map(|c| c.watermark).min();
-                if let Some(low) = low
-                    && low > watermark
-                {
-                    watermark = low;
-                    op.on_watermark(watermark, &mut out);
+                // When all inputs are idle, time stands still rather than
+                // jumping.
+                if let Some(low) = lowest(inputs.iter()) {
+                    advance(&mut watermark, low, op, &mut out);
                 }
             }
             if let Some(e) = out.failure.take() {
@@ -243,5 +228,25 @@ where
         report.events_out = out.emitted;
         report.late = out.late;
         report.outputs_lost = out.lost;
+    }
+}
+
+/// The lowest watermark among inputs that are not idle.
+fn lowest<'a, T: 'a>(inputs: impl Iterator<Item = &'a Receiver<T>>) -> Option<Timestamp> {
+    inputs.filter(|c| !c.idle).map(|c| c.watermark).min()
+}
+
+/// Moves the core's watermark to `to` if that is later, and tells the
+/// operator.
+#[inline]
+fn advance<Op: Operator, E: Emit<Op::Out>>(
+    watermark: &mut Timestamp,
+    to: Timestamp,
+    op: &mut Op,
+    out: &mut E,
+) {
+    if to > *watermark {
+        *watermark = to;
+        op.on_watermark(to, out);
     }
 }
