@@ -11,6 +11,7 @@
 //! that fails is reported through [`Emit::fail`]: the run stops and
 //! `finish` says which core and why.
 
+use core::hash::Hash;
 use core::marker::PhantomData;
 
 use crate::message::Timestamp;
@@ -44,6 +45,33 @@ impl<O> Collector<O> {
     #[inline]
     pub fn set_timer(&mut self, at: Timestamp) {
         self.timers.push(at);
+    }
+}
+
+/// Stores `value` under `key` and emits `(key, value)`: what `reduce` and
+/// `fold` do after every event. A store failure is reported, not emitted.
+#[inline]
+fn put_and_emit<K, V, E>(store: &mut KeyedStore<K, V>, key: K, value: V, out: &mut E)
+where
+    K: Hash + Eq + Clone + Codec,
+    V: Clone + Codec,
+    E: Emit<(K, V)>,
+{
+    match store.put(key.clone(), value.clone()) {
+        Ok(()) => out.emit((key, value)),
+        Err(e) => out.fail(e),
+    }
+}
+
+/// Flushes a stage's store at the end of input, reporting a failure.
+fn flush<K, V, O, E>(store: &mut KeyedStore<K, V>, out: &mut E)
+where
+    K: Hash + Eq + Codec,
+    V: Clone + Codec,
+    E: Emit<O>,
+{
+    if let Err(e) = store.flush() {
+        out.fail(e);
     }
 }
 
@@ -91,16 +119,11 @@ where
             Ok(None) => event,
             Err(e) => return out.fail(e),
         };
-        match self.store.put(key.clone(), next.clone()) {
-            Ok(()) => out.emit((key, next)),
-            Err(e) => out.fail(e),
-        }
+        put_and_emit(&mut self.store, key, next, out);
     }
 
     fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
-        if let Err(e) = self.store.flush() {
-            out.fail(e);
-        }
+        flush(&mut self.store, out);
     }
 
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
@@ -163,16 +186,11 @@ where
             Err(e) => return out.fail(e),
         };
         let next = (self.f)(acc, event);
-        match self.store.put(key.clone(), next.clone()) {
-            Ok(()) => out.emit((key, next)),
-            Err(e) => out.fail(e),
-        }
+        put_and_emit(&mut self.store, key, next, out);
     }
 
     fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
-        if let Err(e) = self.store.flush() {
-            out.fail(e);
-        }
+        flush(&mut self.store, out);
     }
 
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
@@ -302,9 +320,7 @@ where
 
     fn on_end<E: Emit<O>>(&mut self, out: &mut E) {
         self.on_watermark(Timestamp::MAX, out);
-        if let Err(e) = self.store.flush() {
-            out.fail(e);
-        }
+        flush(&mut self.store, out);
     }
 
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
