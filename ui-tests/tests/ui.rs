@@ -2,6 +2,11 @@
 //! macro or the library's traits produce, one scenario per file, with the
 //! expected output beside it. Regenerate with `TRYBUILD=overwrite` and read
 //! every diff.
+//!
+//! rustc moves a trait-bound label longer than 140 characters into a `help`
+//! line, and a closure's type name holds the absolute path of the checkout.
+//! A case whose label could land near that limit names its types long enough
+//! to be past it from any checkout path (see `types/closure_not_clone.rs`).
 
 #[test]
 fn ui() {

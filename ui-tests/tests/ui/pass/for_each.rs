@@ -10,7 +10,7 @@ fn main() {
         -> map(|x| x + 1)
         -> for_each(move |x| shared.lock().unwrap().push(x))
     };
-    let mut rt = Runtime::builder().cores(1).build(p).unwrap();
+    let rt = Runtime::builder().cores(1).build(p).unwrap();
     rt.input().submit_iter([1, 2]).unwrap();
     rt.finish().unwrap();
     assert_eq!(*sink.lock().unwrap(), [2, 3]);

@@ -1,17 +1,17 @@
 // Every core gets a clone of each closure: a closure that owns a non-`Clone` value is rejected at the stage.
 use laminar::prelude::*;
 
-struct Tally {
+struct HitCounterWithoutClone {
     count: u64,
 }
 
-impl Tally {
+impl HitCounterWithoutClone {
     fn bump(&mut self) {
         self.count += 1;
     }
 }
 
 fn main() {
-    let mut tally = Tally { count: 0 };
-    let _p = stream! { u64 -> inspect(move |_| tally.bump()) };
+    let mut hits = HitCounterWithoutClone { count: 0 };
+    let _p = stream! { u64 -> inspect(move |_| hits.bump()) };
 }
