@@ -36,18 +36,23 @@ use crossbeam_utils::CachePadded;
 use crate::sync::{Arc, AtomicUsize, Ordering, UnsafeCell};
 
 struct Ring<T> {
-    /// Index of the next slot to read; written only by the consumer.
+    /// Position of the next slot to read; written only by the consumer.
     head: CachePadded<AtomicUsize>,
-    /// Index of the next slot to write; written only by the producer.
+    /// Position of the next slot to write; written only by the producer.
     tail: CachePadded<AtomicUsize>,
-    slots: Box<[UnsafeCell<MaybeUninit<T>>]>,
-    /// `capacity - 1`: maps an index to its slot.
-    mask: usize,
-    /// `2 * capacity - 1`: indices live in `0..2 * capacity`, so a distance
-    /// of `capacity` (full) differs from 0 (empty). For the largest capacity,
-    /// 2^(usize::BITS - 1), this is `usize::MAX` and indices simply wrap.
-    wrap: usize,
+    /// The slots: a leaked `Box<[_]>` of `cap` cells, freed in `Drop`. A raw
+    /// pointer rather than the box itself, because the hot paths index it
+    /// without a bounds check (see `slot`), and a pointer taken from a box
+    /// that then moves would not be valid to use.
+    slots: *mut UnsafeCell<MaybeUninit<T>>,
+    cap: usize,
 }
+
+// Positions run over `0..2 * cap` (as in `rtrb`), so a full ring (distance
+// `cap`) and an empty one (distance 0) differ without a spare slot. The
+// arithmetic is compare-and-subtract, not masking: in the two-thread bench,
+// masking (`& (2 * cap - 1)`) measured 10–20 % slower per item, in this ring
+// and in a copy of `rtrb` alike (BENCHMARKS.md, "SPSC ring, round 3").
 
 // SAFETY: the ring hands each slot to exactly one side at a time (the producer
 // owns `[tail, head + cap)`, the consumer `[head, tail)`), and the release/acquire
@@ -58,35 +63,63 @@ unsafe impl<T: Send> Sync for Ring<T> {}
 unsafe impl<T: Send> Send for Ring<T> {}
 
 impl<T> Ring<T> {
+    /// The slot at position `pos` (in `0..2 * cap`).
     #[inline(always)]
-    fn slot(&self, index: usize) -> &UnsafeCell<MaybeUninit<T>> {
-        // The mask keeps the index in bounds, but the optimizer cannot see
-        // that (`mask` and `slots.len()` are separate runtime values), so the
-        // bounds check stays; `get_unchecked` measured no gain, so this
-        // stays safe.
-        &self.slots[index & self.mask]
+    fn slot(&self, pos: usize) -> &UnsafeCell<MaybeUninit<T>> {
+        debug_assert!(pos < 2 * self.cap);
+        self.slot_at(self.index(pos))
     }
 
-    /// `index + n`, modulo `2 * capacity`.
+    /// Where position `pos` (in `0..2 * cap`) sits in the slots.
     #[inline(always)]
-    fn advance(&self, index: usize, n: usize) -> usize {
-        index.wrapping_add(n) & self.wrap
+    fn index(&self, pos: usize) -> usize {
+        if pos < self.cap { pos } else { pos - self.cap }
     }
 
-    /// Items from index `from` up to index `to`, modulo `2 * capacity`.
+    /// The slot at index `i`, which must be below `cap`.
+    #[inline(always)]
+    fn slot_at(&self, i: usize) -> &UnsafeCell<MaybeUninit<T>> {
+        assert_below(i, self.cap);
+        // SAFETY: `i < cap` (callers keep it so; debug builds check), inside
+        // the slots allocation, which lives as long as the ring.
+        unsafe { &*self.slots.add(i) }
+    }
+
+    /// Position `pos + n`, modulo `2 * cap` (`n <= cap`).
+    #[inline(always)]
+    fn advance(&self, pos: usize, n: usize) -> usize {
+        debug_assert!(pos < 2 * self.cap && n <= self.cap);
+        // `pos + n - 2 * cap` rather than the equal `pos - (2 * cap - n)`:
+        // the latter compiles to a select feeding an add, one step more on
+        // the chain from one push to the next, and measured 25 % slower.
+        let two_cap = 2 * self.cap;
+        if pos < two_cap - n {
+            pos + n
+        } else {
+            pos + n - two_cap
+        }
+    }
+
+    /// Items from position `from` up to position `to`.
     #[inline(always)]
     fn distance(&self, from: usize, to: usize) -> usize {
-        to.wrapping_sub(from) & self.wrap
+        if from <= to {
+            to - from
+        } else {
+            2 * self.cap - from + to
+        }
     }
+}
 
-    fn capacity(&self) -> usize {
-        self.mask + 1
-    }
+/// In debug builds, checks the invariant every unchecked slot access rests on.
+#[inline(always)]
+fn assert_below(i: usize, cap: usize) {
+    debug_assert!(i < cap, "slot index {i} out of 0..{cap}");
 }
 
 impl<T> Drop for Ring<T> {
     fn drop(&mut self) {
-        // Both halves are gone, so the shared indices are final.
+        // Both halves are gone, so the shared positions are final.
         let head = self.head.load(Ordering::Acquire);
         let tail = self.tail.load(Ordering::Acquire);
         let mut i = head;
@@ -98,6 +131,11 @@ impl<T> Drop for Ring<T> {
             });
             i = self.advance(i, 1);
         }
+        let slots = core::ptr::slice_from_raw_parts_mut(self.slots, self.cap);
+        // SAFETY: `slots` came from `Box::into_raw` of a `cap`-long boxed
+        // slice in `channel` and is freed once, here; the cells hold
+        // `MaybeUninit`, so freeing drops no item.
+        drop(unsafe { Box::from_raw(slots) });
     }
 }
 
@@ -105,16 +143,16 @@ impl<T> Drop for Ring<T> {
 /// two, minimum 1) and returns its two halves.
 pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
     let cap = capacity.max(1).next_power_of_two();
-    let slots = (0..cap)
+    assert!(cap <= usize::MAX / 2, "ring capacity {cap} is too large");
+    let slots: Box<[UnsafeCell<MaybeUninit<T>>]> = (0..cap)
         .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
-        .collect::<Vec<_>>()
-        .into_boxed_slice();
+        .collect();
+    let slots = Box::into_raw(slots).cast::<UnsafeCell<MaybeUninit<T>>>();
     let ring = Arc::new(Ring {
         head: CachePadded::new(AtomicUsize::new(0)),
         tail: CachePadded::new(AtomicUsize::new(0)),
         slots,
-        mask: cap - 1,
-        wrap: (cap << 1).wrapping_sub(1),
+        cap,
     });
     (
         Producer {
@@ -162,14 +200,14 @@ unsafe impl<T: Send> Send for Consumer<T> {}
 impl<T> Producer<T> {
     /// How many items the ring holds at most.
     pub fn capacity(&self) -> usize {
-        self.ring.capacity()
+        self.ring.cap
     }
 
     /// Free slots, reloading the consumer's index only if the cached one
     /// shows fewer than `want`.
     #[inline(always)]
     fn free(&mut self, want: usize) -> usize {
-        let cap = self.ring.capacity();
+        let cap = self.ring.cap;
         let free = cap - self.ring.distance(self.cached_head, self.tail);
         if free >= want {
             return free;
@@ -191,8 +229,14 @@ impl<T> Producer<T> {
     /// Pushes one item, or hands it back if the ring is full.
     #[inline]
     pub fn push(&mut self, value: T) -> Result<(), Full<T>> {
-        if self.free(1) == 0 {
-            return Err(Full(value));
+        // Written out rather than `free(1) == 0`: comparing the distance
+        // with `cap` is the shortest test, and this is the hottest path.
+        let cap = self.ring.cap;
+        if self.ring.distance(self.cached_head, self.tail) == cap {
+            self.cached_head = self.ring.head.load(Ordering::Acquire);
+            if self.ring.distance(self.cached_head, self.tail) == cap {
+                return Err(Full(value));
+            }
         }
         self.write(self.tail, value);
         self.tail = self.ring.advance(self.tail, 1);
@@ -207,13 +251,25 @@ impl<T> Producer<T> {
     pub fn push_iter<I: Iterator<Item = T>>(&mut self, iter: &mut I) -> usize {
         let free = self.free(usize::MAX);
         let start = self.tail;
+        let first = self.ring.index(start);
+        // The free slots are one run from `first` to the end of the slots
+        // and, past the end, a second run from index 0: two plain loops
+        // rather than a wrap test per item.
+        let to_end = free.min(self.ring.cap - first);
         let mut n = 0;
-        while n < free {
-            let Some(value) = iter.next() else { break };
-            // `slot` masks, so the raw sum is enough here; only the
-            // published index is normalized.
-            self.write(start.wrapping_add(n), value);
-            n += 1;
+        'fill: for run in [first..first + to_end, 0..free - to_end] {
+            for i in run {
+                let Some(value) = iter.next() else {
+                    break 'fill;
+                };
+                self.ring.slot_at(i).with_mut(|p| {
+                    // SAFETY: the two runs are the `free` slots from `tail`
+                    // on, in `[tail, head + cap)`: owned by the producer and
+                    // empty (see `write`).
+                    unsafe { (*p).write(value) };
+                });
+                n += 1;
+            }
         }
         if n > 0 {
             self.tail = self.ring.advance(start, n);
@@ -246,7 +302,7 @@ impl<T> Producer<T> {
 impl<T> Consumer<T> {
     /// How many items the ring holds at most.
     pub fn capacity(&self) -> usize {
-        self.ring.capacity()
+        self.ring.cap
     }
 
     #[inline(always)]
@@ -272,8 +328,12 @@ impl<T> Consumer<T> {
     /// Pops one item, if any.
     #[inline]
     pub fn pop(&mut self) -> Option<T> {
-        if self.available(1) == 0 {
-            return None;
+        // Equal positions are the one empty case (see `Producer::push`).
+        if self.head == self.cached_tail {
+            self.cached_tail = self.ring.tail.load(Ordering::Acquire);
+            if self.head == self.cached_tail {
+                return None;
+            }
         }
         let value = self.read(self.head);
         self.head = self.ring.advance(self.head, 1);
@@ -289,6 +349,7 @@ impl<T> Consumer<T> {
         let len = self.available(max).min(max);
         let start = self.head;
         Batch {
+            next: self.ring.index(start),
             consumer: self,
             start,
             taken: 0,
@@ -334,6 +395,8 @@ pub struct Batch<'a, T> {
     consumer: &'a mut Consumer<T>,
     /// The consumer's head when the batch was taken.
     start: usize,
+    /// Index in the slots of the next item.
+    next: usize,
     taken: usize,
     len: usize,
 }
@@ -353,17 +416,24 @@ impl<T> Iterator for Batch<'_, T> {
         if self.taken == self.len {
             return None;
         }
-        let c = &mut *self.consumer;
-        // `slot` masks, so the raw sum is enough to find the item.
-        let value = c.read(self.start.wrapping_add(self.taken));
-        // The private head advances per item (the shared one is still
-        // published once, when the batch drops). Advancing it only in
-        // `drop` was unsound: a batch leaked with
-        // `mem::forget` (safe code) left `head` behind the items it had
-        // moved out, so the next pop handed them out again and the ring's
-        // drop dropped them a second time.
+        let ring = &self.consumer.ring;
+        let value = ring.slot_at(self.next).with_mut(|p| {
+            // SAFETY: `taken < len`, so the slot is in `[head, tail)` as seen
+            // when the batch was taken: written and published by the
+            // producer (see `Consumer::read`), and read once, here.
+            unsafe { (*p).assume_init_read() }
+        });
+        self.next += 1;
+        if self.next == ring.cap {
+            self.next = 0;
+        }
         self.taken += 1;
-        c.head = c.ring.advance(self.start, self.taken);
+        // The private head follows each item (the shared one is published
+        // once, when the batch drops). A batch leaked with `mem::forget`
+        // (safe code) then leaves its untaken items in the ring, and never
+        // leaves `head` behind items it moved out, which would hand them out
+        // again and drop them twice.
+        self.consumer.head = ring.advance(self.start, self.taken);
         Some(value)
     }
 
@@ -378,8 +448,8 @@ impl<T> ExactSizeIterator for Batch<'_, T> {}
 impl<T> Drop for Batch<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        // `next` already moved the private head past the taken items.
         if self.taken > 0 {
-            // `next` already advanced the private head past the taken items.
             let c = &*self.consumer;
             c.ring.head.store(c.head, Ordering::Release);
         }
