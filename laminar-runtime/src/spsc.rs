@@ -76,6 +76,17 @@ impl<T> Ring<T> {
         if pos < self.cap { pos } else { pos - self.cap }
     }
 
+    /// All the slots, for loops over runs of them: the base pointer is read
+    /// once per run, not once per item (a write through a raw pointer
+    /// could, as far as the optimizer knows, change the ring's fields).
+    #[inline(always)]
+    fn slots(&self) -> &[UnsafeCell<MaybeUninit<T>>] {
+        // SAFETY: `slots` points to `cap` cells that live as long as the
+        // ring; cells allow shared access, and `MaybeUninit` has no invalid
+        // values.
+        unsafe { core::slice::from_raw_parts(self.slots, self.cap) }
+    }
+
     /// The slot at index `i`, which must be below `cap`.
     #[inline(always)]
     fn slot_at(&self, i: usize) -> &UnsafeCell<MaybeUninit<T>> {
@@ -256,13 +267,14 @@ impl<T> Producer<T> {
         // and, past the end, a second run from index 0: two plain loops
         // rather than a wrap test per item.
         let to_end = free.min(self.ring.cap - first);
+        let slots = self.ring.slots();
         let mut n = 0;
-        'fill: for run in [first..first + to_end, 0..free - to_end] {
-            for i in run {
+        'fill: for run in [&slots[first..first + to_end], &slots[..free - to_end]] {
+            for cell in run {
                 let Some(value) = iter.next() else {
                     break 'fill;
                 };
-                self.ring.slot_at(i).with_mut(|p| {
+                cell.with_mut(|p| {
                     // SAFETY: the two runs are the `free` slots from `tail`
                     // on, in `[tail, head + cap)`: owned by the producer and
                     // empty (see `write`).
@@ -348,10 +360,16 @@ impl<T> Consumer<T> {
     pub fn pop_batch(&mut self, max: usize) -> Batch<'_, T> {
         let len = self.available(max).min(max);
         let start = self.head;
+        let ring: &Ring<T> = &self.ring;
+        let first = ring.index(start);
+        let to_end = len.min(ring.cap - first);
+        let slots = ring.slots();
         Batch {
-            next: self.ring.index(start),
-            consumer: self,
+            ring,
+            head: &mut self.head,
             start,
+            run: slots[first..first + to_end].iter(),
+            rest: &slots[..len - to_end],
             taken: 0,
             len,
         }
@@ -392,11 +410,15 @@ impl<T> Drop for Producer<T> {
 
 /// Items popped by [`Consumer::pop_batch`]; releases its slots on drop.
 pub struct Batch<'a, T> {
-    consumer: &'a mut Consumer<T>,
+    ring: &'a Ring<T>,
+    /// The consumer's private head.
+    head: &'a mut usize,
     /// The consumer's head when the batch was taken.
     start: usize,
-    /// Index in the slots of the next item.
-    next: usize,
+    /// The batch's slots up to the end of the ring's slots, then `rest`,
+    /// the ones from index 0 on.
+    run: core::slice::Iter<'a, UnsafeCell<MaybeUninit<T>>>,
+    rest: &'a [UnsafeCell<MaybeUninit<T>>],
     taken: usize,
     len: usize,
 }
@@ -413,27 +435,26 @@ impl<T> Iterator for Batch<'_, T> {
 
     #[inline]
     fn next(&mut self) -> Option<T> {
-        if self.taken == self.len {
-            return None;
-        }
-        let ring = &self.consumer.ring;
-        let value = ring.slot_at(self.next).with_mut(|p| {
-            // SAFETY: `taken < len`, so the slot is in `[head, tail)` as seen
-            // when the batch was taken: written and published by the
-            // producer (see `Consumer::read`), and read once, here.
+        let cell = match self.run.next() {
+            Some(cell) => cell,
+            None => {
+                self.run = core::mem::take(&mut self.rest).iter();
+                self.run.next()?
+            }
+        };
+        let value = cell.with_mut(|p| {
+            // SAFETY: the batch's slots are in `[head, tail)` as seen when
+            // it was taken: written and published by the producer (see
+            // `Consumer::read`); the iterators yield each once.
             unsafe { (*p).assume_init_read() }
         });
-        self.next += 1;
-        if self.next == ring.cap {
-            self.next = 0;
-        }
         self.taken += 1;
         // The private head follows each item (the shared one is published
         // once, when the batch drops). A batch leaked with `mem::forget`
         // (safe code) then leaves its untaken items in the ring, and never
         // leaves `head` behind items it moved out, which would hand them out
         // again and drop them twice.
-        self.consumer.head = ring.advance(self.start, self.taken);
+        *self.head = self.ring.advance(self.start, self.taken);
         Some(value)
     }
 
@@ -450,8 +471,7 @@ impl<T> Drop for Batch<'_, T> {
     fn drop(&mut self) {
         // `next` already moved the private head past the taken items.
         if self.taken > 0 {
-            let c = &*self.consumer;
-            c.ring.head.store(c.head, Ordering::Release);
+            self.ring.head.store(*self.head, Ordering::Release);
         }
     }
 }

@@ -14,7 +14,10 @@ enum Op {
     PushIter(usize),
     Pop,
     /// Take up to `max` as a batch, but iterate only `take` of them.
-    PopBatch { max: usize, take: usize },
+    PopBatch {
+        max: usize,
+        take: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
