@@ -13,6 +13,16 @@ pub enum BuildError {
     /// A queue too small for the credits it must carry.
     #[error("queue capacity {0} is too small; it must be at least 2")]
     QueueTooSmall(usize),
+    /// A queue or outbox capacity above [`MAX_RING_CAPACITY`](crate::MAX_RING_CAPACITY).
+    #[error("{what} capacity {capacity} is too large; at most {max} slots")]
+    RingTooLarge {
+        /// `"queue"` or `"outbox"`: the builder setting that was too large.
+        what: &'static str,
+        /// The capacity asked for.
+        capacity: usize,
+        /// The largest capacity accepted.
+        max: usize,
+    },
     /// The operating system refused a worker thread.
     #[error("could not start the worker thread for core {core}: {source}")]
     Spawn {

@@ -80,4 +80,4 @@ pub use operator::{Discard, Emit, Operator};
 pub use pipeline::Pipeline;
 pub use report::{CoreReport, Pinning, Report};
 pub use routing::{ByKey, KeyGroups, RoundRobin, Route, ToOne};
-pub use runtime::{Runtime, RuntimeBuilder, Unbuilt};
+pub use runtime::{MAX_RING_CAPACITY, Runtime, RuntimeBuilder, Unbuilt};

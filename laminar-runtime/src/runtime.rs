@@ -11,6 +11,11 @@ use crate::pipeline::Pipeline;
 use crate::report::{CoreReport, Report};
 use crate::shared::Shared;
 use crate::spsc::{self, Consumer};
+
+/// The largest queue or outbox the builder accepts, in slots (2^26, 64 Mi):
+/// far above any useful queue, and low enough that rounding up to a power of
+/// two cannot overflow. Larger settings are a [`BuildError::RingTooLarge`].
+pub const MAX_RING_CAPACITY: usize = 1 << 26;
 use crate::sync::Arc;
 use crate::worker::Worker;
 
@@ -88,7 +93,8 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Slots per ingress ring (rounded up to a power of two). Default 4096.
+    /// Slots per ingress ring (rounded up to a power of two), from 2 to
+    /// [`MAX_RING_CAPACITY`]. Default 4096.
     pub fn queue_capacity(mut self, n: usize) -> Self {
         self.config.queue_capacity = n;
         self
@@ -100,7 +106,8 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Slots per outbox ring. Default 8192.
+    /// Slots per outbox ring (rounded up to a power of two), at most
+    /// [`MAX_RING_CAPACITY`]. Default 8192.
     pub fn outbox_capacity(mut self, n: usize) -> Self {
         self.config.outbox_capacity = n;
         self
@@ -134,6 +141,18 @@ impl RuntimeBuilder {
         }
         if config.queue_capacity < 2 {
             return Err(BuildError::QueueTooSmall(config.queue_capacity));
+        }
+        for (what, capacity) in [
+            ("queue", config.queue_capacity),
+            ("outbox", config.outbox_capacity),
+        ] {
+            if capacity > MAX_RING_CAPACITY {
+                return Err(BuildError::RingTooLarge {
+                    what,
+                    capacity,
+                    max: MAX_RING_CAPACITY,
+                });
+            }
         }
         let cpus = if config.pin_cores {
             Some(core_affinity::get_core_ids().unwrap_or_default())

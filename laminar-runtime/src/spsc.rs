@@ -150,9 +150,19 @@ impl<T> Drop for Ring<T> {
 
 /// Creates a ring holding at least `capacity` items (rounded up to a power of
 /// two, minimum 1) and returns its two halves.
+///
+/// # Panics
+///
+/// If `capacity` rounded up to a power of two exceeds `usize::MAX / 2`, as
+/// `Vec::with_capacity` panics on a capacity that cannot be allocated. The
+/// runtime's builder never gets here: it rejects rings above
+/// [`MAX_RING_CAPACITY`](crate::MAX_RING_CAPACITY) with a typed error.
 pub fn channel<T>(capacity: usize) -> (Producer<T>, Consumer<T>) {
-    let cap = capacity.max(1).next_power_of_two();
-    assert!(cap <= usize::MAX / 2, "ring capacity {cap} is too large");
+    let cap = capacity
+        .max(1)
+        .checked_next_power_of_two()
+        .filter(|&cap| cap <= usize::MAX / 2)
+        .unwrap_or_else(|| panic!("ring capacity {capacity} is too large"));
     let slots: Box<[UnsafeCell<MaybeUninit<T>>]> = (0..cap)
         .map(|_| UnsafeCell::new(MaybeUninit::uninit()))
         .collect();

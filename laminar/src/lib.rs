@@ -40,9 +40,10 @@ pub use laminar_runtime::state::{Codec, MemStore, StateError, StateStore, StoreC
 pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
 pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
 pub use laminar_runtime::{
-    BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, Message, Operator,
-    Pinning, Pipeline, Policy, Report, RoundRobin, Route, Runtime, RuntimeBuilder, RuntimeError,
-    SubmitError, Timestamp, credit, message, operator, pipeline, routing, spsc,
+    BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, MAX_RING_CAPACITY,
+    Message, Operator, Pinning, Pipeline, Policy, Report, RoundRobin, Route, Runtime,
+    RuntimeBuilder, RuntimeError, SubmitError, Timestamp, credit, message, operator, pipeline,
+    routing, spsc,
 };
 
 /// Everything a pipeline author needs in scope.

@@ -6,7 +6,7 @@
 //!
 //! - [`MemStore`]: an `FxHashMap<K, V>`, typed, so the hot path encodes
 //!   nothing;
-//! - [`MmapStore`](mmap::MmapStore): a persistent, memory-mapped file of
+//! - [`MmapStore`]: a persistent, memory-mapped file of
 //!   checksummed records, for state larger than memory or that must
 //!   survive a restart; typed through [`Typed`] and the [`Codec`] trait.
 //!
