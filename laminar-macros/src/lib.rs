@@ -3,11 +3,11 @@
 //!
 //! The crate is a pipeline of small modules, each callable from unit tests
 //! on `proc_macro2` tokens:
-//! [`ast`] (parse) → [`validate`] (every error, at the user's tokens) →
-//! [`plan`] (an IR of stages, key and routing) → [`generate`] (`quote!`),
-//! with [`ops`] the operator table that drives validation and generation,
-//! [`time`] the readers of durations, window shapes and aggregates, and
-//! [`describe`] the Mermaid flowchart.
+//! `ast` (parse) → `validate` (every error, at the user's tokens) →
+//! `plan` (an IR of stages, key and routing) → `generate` (`quote!`),
+//! with `ops` the operator table that drives validation and generation,
+//! `time` the readers of durations, window shapes and aggregates, and
+//! `describe` the Mermaid flowchart.
 
 mod ast;
 mod ctxt;
