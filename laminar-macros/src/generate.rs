@@ -4,7 +4,7 @@
 //! `::laminar::__private`, and its locals are hygienic (`mixed_site`), so
 //! nothing the user names can collide with them.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
@@ -93,8 +93,13 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
             }
         });
     }
-    let p = local(Span::call_site());
-    quote! {{
+    let last = plan
+        .steps
+        .last()
+        .map(|s| s.span())
+        .unwrap_or_else(Span::call_site);
+    let p = local(last);
+    quote_spanned! {last=> {
         #body
         #p.build(#describe)
     }}
@@ -107,35 +112,53 @@ fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
         .aggs
         .iter()
         .map(|a| match a {
+            // Path calls, not method calls on the (mixed-site) local: rustc
+            // spans a method call from its receiver, and a span joined across
+            // two hygiene contexts widens to the whole macro call.
             AggCall::Builtin { name, args } => {
-                quote_spanned! {name.span()=> #aggs.#name(#(#args),*) }
+                quote_spanned! {name.span()=> ::laminar::__private::Aggs::#name(&#aggs, #(#args),*) }
             }
-            AggCall::Custom(expr) => quote_spanned! {expr.span()=> #aggs.custom(#expr) },
+            AggCall::Custom(expr) => {
+                quote_spanned! {expr.span()=> ::laminar::__private::Aggs::custom(&#aggs, #expr) }
+            }
         })
         .collect();
+    // Every token of the window's call carries the `aggregate` stage's span,
+    // none the macro's call site: rustc underlines an expression from its
+    // first token to its last, so one call-site token would stretch a type
+    // error in this call over the whole `stream!` invocation.
+    let span = w.aggregate.span();
+    let ms = |v: u64| {
+        let mut lit = Literal::u64_suffixed(v);
+        lit.set_span(span);
+        lit
+    };
+    let lateness = ms(w.allowed_lateness);
+    let emit = if w.on_update {
+        quote_spanned!(span=> ::laminar::__private::EmitPolicy::OnUpdate)
+    } else {
+        quote_spanned!(span=> ::laminar::__private::EmitPolicy::OnClose)
+    };
     let made = if calls.len() == 1 {
         calls[0].clone()
     } else {
-        quote!((#(#calls,)*))
+        quote_spanned!(span=> (#(#calls,)*))
     };
-    let lateness = w.allowed_lateness;
-    let emit = if w.on_update {
-        quote!(::laminar::__private::EmitPolicy::OnUpdate)
-    } else {
-        quote!(::laminar::__private::EmitPolicy::OnClose)
-    };
-    let span = w.aggregate.span();
     match w.shape {
         Shape::Aligned { size, slide } => {
+            let (size, slide) = (ms(size), ms(slide));
             let method = Ident::new("aligned_window", w.name.span());
             quote_spanned! {span=>
-                let #p = #p.#method(#size, #slide, #lateness, #emit, |#aggs| #made);
+                let #aggs = #p.aggs();
+                let #p = #p.#method(#size, #slide, #lateness, #emit, #made);
             }
         }
         Shape::Session { gap } => {
+            let gap = ms(gap);
             let method = Ident::new("session_window", w.name.span());
             quote_spanned! {span=>
-                let #p = #p.#method(#gap, #lateness, #emit, |#aggs| #made);
+                let #aggs = #p.aggs();
+                let #p = #p.#method(#gap, #lateness, #emit, #made);
             }
         }
     }

@@ -65,5 +65,6 @@ pub mod __private {
         Filter, FilterMap, FlatMap, ForEach, Inspect, Map,
     };
     pub use laminar_runtime::stage::{Identity, Then};
+    pub use laminar_runtime::window::aggregate::Aggs;
     pub use laminar_runtime::window::{EmitPolicy, NoKey, NoTime};
 }

@@ -145,29 +145,36 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
         self.then(ForEach::new(f))
     }
 
+    /// The built-in aggregates over this stage's events: what
+    /// `aggregate(..)` is made from, so that the built-ins' closures know the
+    /// event type.
+    #[inline]
+    pub fn aggs(&self) -> Aggs<T> {
+        Aggs::new()
+    }
+
     /// `window(tumbling(size))` or `window(sliding(size, slide))` with its
-    /// `aggregate(..)`: per key, in the pipeline's time. `aggs` makes the
-    /// aggregate from the built-ins, which then know the event type.
+    /// `aggregate(..)` (made from [`Builder::aggs`]): per key, in the
+    /// pipeline's time.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn aligned_window<A, G>(
+    pub fn aligned_window<A>(
         self,
         size: Timestamp,
         slide: Timestamp,
         allowed_lateness: Timestamp,
         emit: EmitPolicy,
-        aggs: G,
+        aggregate: A,
     ) -> Next<S, R, C, AlignedWindow<T, K, Tm, A>, Windowed<K::Key, A::Out>, NoKey, Tm>
     where
         K: KeyOf<T>,
         Tm: Clock<T>,
         A: Aggregate<T>,
-        G: FnOnce(Aggs<T>) -> A,
     {
         let op = AlignedWindow::new(
             self.key.clone(),
             self.time.clone(),
-            aggs(Aggs::new()),
+            aggregate,
             size,
             slide,
             allowed_lateness,
@@ -271,23 +278,22 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
     /// pipeline's time.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn session_window<A, G>(
+    pub fn session_window<A>(
         self,
         gap: Timestamp,
         allowed_lateness: Timestamp,
         emit: EmitPolicy,
-        aggs: G,
+        aggregate: A,
     ) -> Next<S, R, C, SessionWindow<T, K, Tm, A>, Windowed<K::Key, A::Out>, NoKey, Tm>
     where
         K: KeyOf<T>,
         Tm: Clock<T>,
         A: Aggregate<T>,
-        G: FnOnce(Aggs<T>) -> A,
     {
         let op = SessionWindow::new(
             self.key.clone(),
             self.time.clone(),
-            aggs(Aggs::new()),
+            aggregate,
             gap,
             allowed_lateness,
             emit,
