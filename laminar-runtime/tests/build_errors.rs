@@ -5,7 +5,7 @@
 mod common;
 
 use common::SlowPipeline;
-use laminar_runtime::{BuildError, MAX_RING_CAPACITY, Runtime};
+use laminar_runtime::{BuildError, MAX_RING_CAPACITY, Runtime, RuntimeBuilder};
 
 fn pipeline() -> SlowPipeline {
     SlowPipeline { spins: 0 }
@@ -25,27 +25,24 @@ fn queue_too_small() {
 
 #[test]
 fn queue_and_outbox_too_large() {
-    for huge in [MAX_RING_CAPACITY + 1, usize::MAX] {
-        let err = Runtime::builder()
-            .cores(1)
-            .queue_capacity(huge)
-            .build(pipeline())
-            .err();
-        assert!(
-            matches!(err, Some(BuildError::RingTooLarge { what: "queue", capacity, .. }) if capacity == huge),
-            "{err:?}"
-        );
-        let err = Runtime::builder()
-            .cores(1)
-            .outbox_capacity(huge)
-            .build(pipeline())
-            .err();
-        assert!(
-            matches!(err, Some(BuildError::RingTooLarge { what: "outbox", capacity, .. }) if capacity == huge),
-            "{err:?}"
-        );
-        let message = err.map(|e| e.to_string()).unwrap_or_default();
-        assert!(message.contains("at most 67108864 slots"), "{message}");
+    type Setting = fn(RuntimeBuilder, usize) -> RuntimeBuilder;
+    let settings: [(&str, Setting); 2] = [
+        ("queue", |b, n| b.queue_capacity(n)),
+        ("outbox", |b, n| b.outbox_capacity(n)),
+    ];
+    for (name, set) in settings {
+        for huge in [MAX_RING_CAPACITY + 1, usize::MAX] {
+            let err = set(Runtime::builder().cores(1), huge)
+                .build(pipeline())
+                .err();
+            assert!(
+                matches!(err, Some(BuildError::RingTooLarge { what, capacity, .. })
+                    if what == name && capacity == huge),
+                "{name}: {err:?}"
+            );
+            let message = err.map(|e| e.to_string()).unwrap_or_default();
+            assert!(message.contains("at most 67108864 slots"), "{message}");
+        }
     }
 }
 
