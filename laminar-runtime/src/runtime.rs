@@ -15,6 +15,32 @@ use crate::spsc::{self, Consumer};
 /// The largest queue or outbox the builder accepts, in slots (2^26, 64 Mi):
 /// far above any useful queue, and low enough that rounding up to a power of
 /// two cannot overflow. Larger settings are a [`BuildError::RingTooLarge`].
+///
+/// ```
+/// use laminar_runtime::{BuildError, MAX_RING_CAPACITY, Runtime};
+/// # use laminar_runtime::{Emit, Operator, Pipeline, RoundRobin};
+/// # #[derive(Clone)]
+/// # struct Noop;
+/// # impl Operator for Noop {
+/// #     type In = u64;
+/// #     type Out = u64;
+/// #     fn on_event<E: Emit<u64>>(&mut self, _: u64, _: &mut E) {}
+/// # }
+/// # impl Pipeline for Noop {
+/// #     type In = u64;
+/// #     type Out = u64;
+/// #     type Op = Noop;
+/// #     type Route = RoundRobin;
+/// #     fn route(&self) -> RoundRobin { RoundRobin::default() }
+/// #     fn instantiate(&self, _core: usize) -> Noop { Noop }
+/// # }
+///
+/// let err = Runtime::builder()
+///     .queue_capacity(MAX_RING_CAPACITY + 1)
+///     .build(Noop)
+///     .err();
+/// assert!(matches!(err, Some(BuildError::RingTooLarge { what: "queue", .. })));
+/// ```
 pub const MAX_RING_CAPACITY: usize = 1 << 26;
 use crate::sync::Arc;
 use crate::worker::Worker;
