@@ -1,7 +1,8 @@
-// Closures must be `'static`: a closure that borrows a local instead of moving it in is rejected.
+// Every core gets a clone of each closure, for as long as the runtime runs: a closure that borrows a local is rejected.
 use laminar::prelude::*;
 
 fn main() {
-    let offset = 10u64;
-    let _p = stream! { u64 -> map(|x| x + offset) };
+    let limit = 10u64;
+    let limit_ref = &limit;
+    let _p = stream! { u64 -> filter(|x| *x < *limit_ref) };
 }
