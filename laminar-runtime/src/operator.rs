@@ -123,6 +123,8 @@ pub struct OpenContext {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NeverOp;
 
+// Not a candidate worth naming in a user's "other types implement" list.
+#[diagnostic::do_not_recommend]
 impl Operator for NeverOp {
     type In = ();
     type Out = ();

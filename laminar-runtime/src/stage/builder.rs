@@ -469,6 +469,8 @@ pub fn stub<S, O>() -> Stub<S, O> {
 /// The operator of a [`Stub`]; never runs, since a stub never compiles.
 pub struct StubOp<S, O>(PhantomData<fn(S) -> O>);
 
+// The stub behind a macro error, never a type to point a user to.
+#[diagnostic::do_not_recommend]
 impl<S: Event, O: 'static> Operator for StubOp<S, O> {
     type In = S;
     type Out = O;
