@@ -8,7 +8,6 @@
 mod common;
 
 use common::nexmark::*;
-use laminar::Timestamp;
 use laminar::prelude::*;
 
 const GAP: u64 = 10_000;
@@ -63,91 +62,39 @@ fn matches_the_reference_on_one_and_two_cores() {
 #[test]
 fn shuffled_within_the_lateness_gives_the_same_results() {
     let bids = bids();
-    let shuffled = shuffle_within(bids, LATENESS, 7);
-    assert_ne!(shuffled, bids, "the shuffle moved bids");
-    let want = reference(bids);
-    for cores in [1, 2] {
-        let run = run(q11(), cores, &[&shuffled]);
-        assert_same(
-            &run.rows,
-            &want,
-            &format!("q11, shuffled, on {cores} cores"),
-        );
-        assert_eq!(run.report.late(), 0);
-    }
+    check_shuffled(q11, bids, LATENESS, &reference(bids), "q11");
 }
 
 #[test]
 fn bids_held_back_past_their_sessions_go_to_the_late_output() {
-    let bids = bids();
-    let end = max_time(bids);
-    // About one bid in a hundred, among those whose own session [ts, ts +
-    // gap) closed well before the end, is submitted after all the others.
-    let mut rng = Rng::new(11);
-    let (kept, held) = hold_back(bids, |_, b| {
-        rng.below(100) == 0 && b.date_time + 2 * (GAP + LATENESS) <= end
-    });
-    assert!(held.len() > 500);
-    let kept = shuffle_within(&kept, LATENESS, 3);
-    // When they come, the watermark is `end - LATENESS`: each is late, as
-    // ts + gap + allowed lateness (0) <= watermark.
-    assert_eq!(max_time(&kept), end);
-    let watermark = end - LATENESS;
-    assert!(held.iter().all(|b| b.date_time + GAP <= watermark));
-
-    let want = reference(&kept);
-    for cores in [1, 2] {
-        let run = run(q11(), cores, &[&kept, &held]);
-        assert_same(&run.late, &held, "late output");
-        assert_eq!(run.report.late(), held.len() as u64);
-        assert_same(
-            &run.rows,
-            &want,
-            &format!("q11 without the held-back bids, on {cores} cores"),
-        );
-    }
+    let feed = held_past_the_lateness(bids(), GAP, LATENESS);
+    // When they come, each is late: its own session [ts, ts + gap) ended,
+    // plus the allowed lateness (0), at or before the watermark.
+    assert!(
+        feed.held
+            .iter()
+            .all(|b| b.date_time + GAP <= feed.watermark)
+    );
+    check_held_past_the_lateness(q11, &feed, &reference(&feed.kept), "q11");
 }
 
-/// Bids held back into the allowed lateness: the last stretch before the
-/// final watermark, one bid in three, submitted after all the others.
-struct HeldBack {
-    kept: Vec<Bid>,
-    held: Vec<Bid>,
-    /// The watermark when the held-back bids come.
-    watermark: Timestamp,
-    /// Held-back bids that are late: ts + gap + allowed lateness <= watermark.
-    late: Vec<Bid>,
-}
-
-fn held_back_into_the_allowed_lateness() -> HeldBack {
-    let bids = bids();
-    let end = max_time(bids);
-    let watermark = end - LATENESS;
-    let from = watermark - GAP - ALLOWED - 2 * GAP;
-    let mut rng = Rng::new(5);
-    let (kept, held) = hold_back(bids, |_, b| {
-        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
-    });
-    assert_eq!(max_time(&kept), end);
-    let late: Vec<Bid> = held
+/// Bids held back into the allowed lateness, and those of them that are
+/// late: ts + gap + allowed lateness <= watermark.
+fn held_back_into_the_allowed_lateness() -> (HeldBack, Vec<Bid>) {
+    let feed = held_into_the_allowed_lateness(bids(), GAP, LATENESS, ALLOWED);
+    let late: Vec<Bid> = feed
+        .held
         .iter()
-        .filter(|b| b.date_time + GAP + ALLOWED <= watermark)
+        .filter(|b| b.date_time + GAP + ALLOWED <= feed.watermark)
         .copied()
         .collect();
-    assert!(!late.is_empty() && late.len() < held.len());
-    HeldBack {
-        kept,
-        held,
-        watermark,
-        late,
-    }
+    assert!(!late.is_empty() && late.len() < feed.held.len());
+    (feed, late)
 }
 
 #[test]
 fn bids_held_back_go_late_exactly_when_past_gap_and_allowed_lateness() {
-    let HeldBack {
-        kept, held, late, ..
-    } = held_back_into_the_allowed_lateness();
+    let (HeldBack { kept, held, .. }, late) = held_back_into_the_allowed_lateness();
     let run = run(q11_allowing(), 2, &[&kept, &held]);
     assert_same(&run.late, &late, "late output");
     assert_eq!(run.report.late(), late.len() as u64);
@@ -155,12 +102,14 @@ fn bids_held_back_go_late_exactly_when_past_gap_and_allowed_lateness() {
 
 #[test]
 fn bids_held_back_into_the_allowed_lateness_update_their_sessions() {
-    let HeldBack {
-        kept,
-        held,
-        watermark,
+    let (
+        HeldBack {
+            kept,
+            held,
+            watermark,
+        },
         late,
-    } = held_back_into_the_allowed_lateness();
+    ) = held_back_into_the_allowed_lateness();
     // When the held-back bids come, sessions of the others that ended
     // `ALLOWED` or more before the watermark are final (their state is
     // gone); the rest, with the held-back bids that are not late, make

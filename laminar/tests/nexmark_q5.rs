@@ -91,73 +91,27 @@ fn matches_the_reference_on_one_and_two_cores() {
 #[test]
 fn shuffled_within_the_lateness_gives_the_same_results() {
     let bids = bids();
-    let shuffled = shuffle_within(bids, LATENESS, 7);
-    assert_ne!(shuffled, bids, "the shuffle moved bids");
-    let want = reference(bids);
-    for cores in [1, 2] {
-        let run = run(q5(), cores, &[&shuffled]);
-        assert_same(&run.rows, &want, &format!("q5, shuffled, on {cores} cores"));
-        assert_eq!(run.report.late(), 0);
-    }
+    check_shuffled(q5, bids, LATENESS, &reference(bids), "q5");
 }
 
 #[test]
 fn bids_held_back_past_their_windows_go_to_the_late_output() {
-    let bids = bids();
-    let end = max_time(bids);
-    // About one bid in a hundred, among those whose last window closed well
-    // before the end, is submitted after all the others.
-    let mut rng = Rng::new(11);
-    let (kept, held) = hold_back(bids, |_, b| {
-        rng.below(100) == 0 && b.date_time + 2 * (SIZE + LATENESS) <= end
-    });
-    assert!(held.len() > 500);
-    let kept = shuffle_within(&kept, LATENESS, 3);
-    // When they come, the watermark is `end - LATENESS`: past the end of
-    // the last window of each, and its lateness (0).
-    assert_eq!(max_time(&kept), end);
-    let watermark = end - LATENESS;
-    assert!(held.iter().all(|b| last_window_end(b) <= watermark));
-
-    let want = reference(&kept);
-    for cores in [1, 2] {
-        let run = run(q5(), cores, &[&kept, &held]);
-        assert_same(&run.late, &held, "late output");
-        assert_eq!(run.report.late(), held.len() as u64);
-        assert_same(
-            &run.rows,
-            &want,
-            &format!("q5 without the held-back bids, on {cores} cores"),
-        );
-    }
+    let feed = held_past_the_lateness(bids(), SIZE, LATENESS);
+    // When they come, the watermark is past the end of the last window of
+    // each, and its lateness (0).
+    assert!(
+        feed.held
+            .iter()
+            .all(|b| last_window_end(b) <= feed.watermark)
+    );
+    check_held_past_the_lateness(q5, &feed, &reference(&feed.kept), "q5");
 }
 
-/// Bids held back into the allowed lateness: the last stretch before the
-/// final watermark, one bid in three, submitted after all the others. Some
-/// land in windows still open, some in windows closed but within their
-/// allowed lateness, some only in windows past it (late).
-struct HeldBack {
-    kept: Vec<Bid>,
-    held: Vec<Bid>,
-    /// The watermark when the held-back bids come.
-    watermark: Timestamp,
-}
-
+/// Bids held back into the allowed lateness: some land in windows still
+/// open, some in windows closed but within their allowed lateness, some
+/// only in windows past it (late).
 fn held_back_into_the_allowed_lateness() -> HeldBack {
-    let bids = bids();
-    let end = max_time(bids);
-    let watermark = end - LATENESS;
-    let from = watermark - SIZE - ALLOWED - 2 * SIZE;
-    let mut rng = Rng::new(5);
-    let (kept, held) = hold_back(bids, |_, b| {
-        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
-    });
-    assert_eq!(max_time(&kept), end);
-    HeldBack {
-        kept,
-        held,
-        watermark,
-    }
+    held_into_the_allowed_lateness(bids(), SIZE, LATENESS, ALLOWED)
 }
 
 #[test]

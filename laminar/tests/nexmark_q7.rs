@@ -89,48 +89,21 @@ fn matches_the_reference_on_one_and_two_cores() {
 #[test]
 fn shuffled_within_the_lateness_gives_the_same_results() {
     let bids = bids();
-    let shuffled = shuffle_within(bids, LATENESS, 7);
-    assert_ne!(shuffled, bids, "the shuffle moved bids");
-    let want = reference(bids);
-    for cores in [1, 2] {
-        let run = run(q7(), cores, &[&shuffled]);
-        assert_same(&run.rows, &want, &format!("q7, shuffled, on {cores} cores"));
-        assert_eq!(run.report.late(), 0);
-    }
+    check_shuffled(q7, bids, LATENESS, &reference(bids), "q7");
 }
 
 #[test]
 fn bids_held_back_past_their_windows_go_to_the_late_output() {
-    let bids = bids();
-    let end = max_time(bids);
-    // About one bid in a hundred, among those whose window closed well
-    // before the end, is submitted after all the others.
-    let mut rng = Rng::new(11);
-    let (kept, held) = hold_back(bids, |_, b| {
-        rng.below(100) == 0 && b.date_time + 2 * (SIZE + LATENESS) <= end
-    });
-    assert!(held.len() > 500);
-    let kept = shuffle_within(&kept, LATENESS, 3);
-    // When they come, the watermark is `end - LATENESS`: past each one's
-    // window end, and its lateness (0).
-    assert_eq!(max_time(&kept), end);
-    let watermark = end - LATENESS;
-    assert!(
-        held.iter()
-            .all(|b| b.date_time - b.date_time % SIZE + SIZE <= watermark)
-    );
+    let feed = held_past_the_lateness(bids(), SIZE, LATENESS);
+    // When they come, the watermark is past each one's window end, and its
+    // lateness (0).
+    assert!(feed.held.iter().all(|b| window_end(b) <= feed.watermark));
+    check_held_past_the_lateness(q7, &feed, &reference(&feed.kept), "q7");
+}
 
-    let want = reference(&kept);
-    for cores in [1, 2] {
-        let run = run(q7(), cores, &[&kept, &held]);
-        assert_same(&run.late, &held, "late output");
-        assert_eq!(run.report.late(), held.len() as u64);
-        assert_same(
-            &run.rows,
-            &want,
-            &format!("q7 without the held-back bids, on {cores} cores"),
-        );
-    }
+/// End of the window that contains `b`.
+fn window_end(b: &Bid) -> Timestamp {
+    b.date_time - b.date_time % SIZE + SIZE
 }
 
 #[test]
@@ -138,20 +111,15 @@ fn bids_held_back_into_the_allowed_lateness_update_their_windows() {
     // The final watermark 2.5 s into a window: the window before it closed
     // but is within its allowed lateness.
     let bids = cut_at(bids(), LATENESS, SIZE, 2_500);
-    let end = max_time(bids);
-    let watermark = end - LATENESS;
-    // Hold back one bid in three of the last stretch before the final
-    // watermark: some land in windows still open, some in windows closed
-    // but within their allowed lateness, some in windows past it.
-    let from = watermark - SIZE - ALLOWED - 2 * SIZE;
-    let mut rng = Rng::new(5);
-    let (kept, held) = hold_back(bids, |_, b| {
-        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
-    });
-    assert_eq!(max_time(&kept), end);
+    // Some held-back bids land in windows still open, some in windows
+    // closed but within their allowed lateness, some in windows past it.
+    let HeldBack {
+        kept,
+        held,
+        watermark,
+    } = held_into_the_allowed_lateness(bids, SIZE, LATENESS, ALLOWED);
     // An event is late iff the watermark reached its window's end plus the
     // allowed lateness.
-    let window_end = |b: &Bid| b.date_time - b.date_time % SIZE + SIZE;
     let late: Vec<Bid> = held
         .iter()
         .filter(|b| window_end(b) + ALLOWED <= watermark)

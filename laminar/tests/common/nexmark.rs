@@ -382,3 +382,108 @@ pub fn last_values<V: Clone>(rows: &[Row<V>]) -> Vec<Row<V>> {
 pub fn windows_of<V>(rows: &[Row<V>]) -> BTreeSet<(u64, Timestamp, Timestamp)> {
     rows.iter().map(|(k, s, e, _)| (*k, *s, *e)).collect()
 }
+
+/// A feed split in two: `kept`, submitted first, then `held`, submitted
+/// after all of it, when the watermark is `watermark`.
+pub struct HeldBack {
+    /// The bids submitted first.
+    pub kept: Vec<Bid>,
+    /// The bids held back.
+    pub held: Vec<Bid>,
+    /// The watermark when the held-back bids come: the highest timestamp
+    /// of `kept` minus the lateness.
+    pub watermark: Timestamp,
+}
+
+/// About one bid in a hundred, among those whose state (a window or a
+/// session reaching `span` past the bid) closed well before the end, held
+/// back; the rest shuffled within `lateness`. Every held-back bid then
+/// arrives past its state's end (plus an allowed lateness of 0).
+pub fn held_past_the_lateness(bids: &[Bid], span: u64, lateness: u64) -> HeldBack {
+    let end = max_time(bids);
+    let mut rng = Rng::new(11);
+    let (kept, held) = hold_back(bids, |_, b| {
+        rng.below(100) == 0 && b.date_time + 2 * (span + lateness) <= end
+    });
+    assert!(held.len() > 500);
+    let kept = shuffle_within(&kept, lateness, 3);
+    assert_eq!(max_time(&kept), end);
+    HeldBack {
+        kept,
+        held,
+        watermark: end - lateness,
+    }
+}
+
+/// One bid in three of the last stretch before the final watermark held
+/// back, the stretch reaching back three `span`s and the `allowed`
+/// lateness: some held-back bids land in state still open, some in state
+/// closed but within the allowed lateness, some in state past it.
+pub fn held_into_the_allowed_lateness(
+    bids: &[Bid],
+    span: u64,
+    lateness: u64,
+    allowed: u64,
+) -> HeldBack {
+    let end = max_time(bids);
+    let watermark = end - lateness;
+    let from = watermark - span - allowed - 2 * span;
+    let mut rng = Rng::new(5);
+    let (kept, held) = hold_back(bids, |_, b| {
+        (from..watermark).contains(&b.date_time) && rng.below(3) == 0
+    });
+    assert_eq!(max_time(&kept), end);
+    HeldBack {
+        kept,
+        held,
+        watermark,
+    }
+}
+
+/// On 1 and 2 cores: `bids` shuffled within `lateness` give `want`, with
+/// nothing late.
+pub fn check_shuffled<P, V>(
+    pipeline: impl Fn() -> P,
+    bids: &[Bid],
+    lateness: u64,
+    want: &[Row<V>],
+    name: &str,
+) where
+    P: Pipeline<In = Bid, Out = Windowed<u64, V>>,
+    V: Send + Ord + Clone + std::fmt::Debug + 'static,
+{
+    let shuffled = shuffle_within(bids, lateness, 7);
+    assert_ne!(shuffled, bids, "the shuffle moved bids");
+    for cores in [1, 2] {
+        let run = run(pipeline(), cores, &[&shuffled]);
+        assert_same(
+            &run.rows,
+            want,
+            &format!("{name}, shuffled, on {cores} cores"),
+        );
+        assert_eq!(run.report.late(), 0);
+    }
+}
+
+/// On 1 and 2 cores: every bid of `feed.held` reaches the late output and
+/// is counted there, and the results are `want` (those of `feed.kept`).
+pub fn check_held_past_the_lateness<P, V>(
+    pipeline: impl Fn() -> P,
+    feed: &HeldBack,
+    want: &[Row<V>],
+    name: &str,
+) where
+    P: Pipeline<In = Bid, Out = Windowed<u64, V>>,
+    V: Send + Ord + Clone + std::fmt::Debug + 'static,
+{
+    for cores in [1, 2] {
+        let run = run(pipeline(), cores, &[&feed.kept, &feed.held]);
+        assert_same(&run.late, &feed.held, "late output");
+        assert_eq!(run.report.late(), feed.held.len() as u64);
+        assert_same(
+            &run.rows,
+            want,
+            &format!("{name} without the held-back bids, on {cores} cores"),
+        );
+    }
+}
