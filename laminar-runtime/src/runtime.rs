@@ -11,6 +11,8 @@ use crate::pipeline::Pipeline;
 use crate::report::{CoreReport, Report};
 use crate::shared::Shared;
 use crate::spsc::{self, Consumer};
+use crate::sync::Arc;
+use crate::worker::Worker;
 
 /// The largest queue or outbox the builder accepts, in slots (2^26, 64 Mi):
 /// far above any useful queue, and low enough that rounding up to a power of
@@ -42,8 +44,6 @@ use crate::spsc::{self, Consumer};
 /// assert!(matches!(err, Some(BuildError::RingTooLarge { what: "queue", .. })));
 /// ```
 pub const MAX_RING_CAPACITY: usize = 1 << 26;
-use crate::sync::Arc;
-use crate::worker::Worker;
 
 /// A running pipeline: one worker thread per core.
 ///

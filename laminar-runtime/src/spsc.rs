@@ -79,7 +79,7 @@ impl<T> Ring<T> {
     /// The slot at index `i`, which must be below `cap`.
     #[inline(always)]
     fn slot_at(&self, i: usize) -> &UnsafeCell<MaybeUninit<T>> {
-        assert_below(i, self.cap);
+        debug_assert!(i < self.cap, "slot index {i} out of 0..{}", self.cap);
         // SAFETY: `i < cap` (callers keep it so; debug builds check), inside
         // the slots allocation, which lives as long as the ring.
         unsafe { &*self.slots.add(i) }
@@ -119,12 +119,6 @@ impl<T> Ring<T> {
             2 * self.cap - from + to
         }
     }
-}
-
-/// In debug builds, checks the invariant every unchecked slot access rests on.
-#[inline(always)]
-fn assert_below(i: usize, cap: usize) {
-    debug_assert!(i < cap, "slot index {i} out of 0..{cap}");
 }
 
 impl<T> Drop for Ring<T> {
