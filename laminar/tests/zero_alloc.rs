@@ -4,8 +4,9 @@
 //! keep opening and closing. Each path runs with N = 100k and N = 1M events;
 //! the number of heap blocks allocated must not grow with N.
 //!
-//! One test function, because the allocator counts every thread of the
-//! process: a second test running in parallel would pollute the counts.
+//! A plain `main` (`harness = false` in Cargo.toml), because the allocator
+//! counts every thread of the process: a second test running in parallel,
+//! or libtest's own main thread, would pollute the counts.
 
 use laminar::prelude::*;
 
@@ -195,8 +196,7 @@ fn window_runtime_blocks(n: u64) -> (u64, u64) {
     (during, counted)
 }
 
-#[test]
-fn no_allocation_per_event() {
+fn main() {
     let _profiler = dhat::Profiler::builder().testing().build();
 
     let (small, sum_small) = chain_blocks(100_000);
