@@ -2,3 +2,4 @@
 //! bench and an instruction-count binary share.
 
 pub mod fusion;
+pub mod spsc;
