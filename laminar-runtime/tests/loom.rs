@@ -57,6 +57,37 @@ fn spsc_keeps_order_through_wraparound() {
     });
 }
 
+#[test]
+fn spsc_unpublished_pushes_appear_only_when_published() {
+    loom::model(|| {
+        let (mut tx, mut rx) = spsc::channel::<u32>(2);
+        let producer = thread::spawn(move || {
+            tx.push_unpublished(0).unwrap();
+            tx.push_unpublished(1).unwrap();
+            tx.publish();
+            // The ring may still be full; publishing before each wait is
+            // what lets the consumer free a slot.
+            let mut v = 2;
+            while let Err(spsc::Full(back)) = tx.push_unpublished(v) {
+                v = back;
+                tx.publish();
+                thread::yield_now();
+            }
+            tx.publish();
+        });
+        let mut got = Vec::new();
+        while got.len() < 3 {
+            let before = got.len();
+            got.extend(rx.pop());
+            if got.len() == before {
+                thread::yield_now();
+            }
+        }
+        producer.join().unwrap();
+        assert_eq!(got, [0, 1, 2]);
+    });
+}
+
 /// Counts its drops.
 struct Counted(Arc<AtomicUsize>);
 

@@ -1,5 +1,5 @@
 //! The SPSC ring under real threads: a producer and a consumer that use
-//! every push and pop flavour keep the exact sequence through many
+//! every push and pop flavour (unpublished pushes included) keep the exact sequence through many
 //! wrap-arounds; values left in the ring (or in a batch dropped early) are
 //! dropped exactly once whichever half goes last; a full ring hands the
 //! value back; capacities round up to powers of two.
@@ -34,7 +34,7 @@ fn two_threads_keep_exact_order_through_wraparound() {
         while next < N {
             let size = PUSH_SIZES[round % PUSH_SIZES.len()];
             let end = (next + size as u64).min(N);
-            match round % 3 {
+            match round % 4 {
                 // One at a time, retrying a full ring with the value it
                 // handed back.
                 0 => {
@@ -51,6 +51,20 @@ fn two_threads_keep_exact_order_through_wraparound() {
                             }
                         }
                     }
+                }
+                // One at a time unpublished, published once per round; a
+                // full ring is published before waiting, or the consumer
+                // could never free a slot.
+                3 => {
+                    for v in next..end {
+                        let mut v = v;
+                        while let Err(Full(back)) = tx.push_unpublished(v) {
+                            v = back;
+                            tx.publish();
+                            std::thread::yield_now();
+                        }
+                    }
+                    tx.publish();
                 }
                 // An iterator: what did not fit stays in it.
                 1 => {
