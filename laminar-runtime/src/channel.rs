@@ -141,9 +141,17 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Publishes what was pushed while locked, and releases the channel.
     #[inline]
-    pub(crate) fn unlock(&self) {
+    pub(crate) fn unlock(&mut self) {
+        self.tx.publish();
         self.shared.state.store(OPEN, Ordering::Release);
+    }
+
+    /// Makes the messages pushed so far visible to the core.
+    #[inline]
+    pub(crate) fn publish(&mut self) {
+        self.tx.publish();
     }
 
     /// Sends while locked. `failed` says whether a blocked sender should
@@ -159,6 +167,12 @@ impl<T> Sender<T> {
         wake: &impl Fn(),
     ) -> Result<(), NoCredit<Message<T>>> {
         if self.stash == 0 {
+            // Messages are pushed unpublished, one shared store per credit
+            // batch rather than per message. The core frees credit only by
+            // consuming published messages, so publish before asking for
+            // more: a sender short of credit never holds back what would
+            // free it.
+            self.tx.publish();
             self.stash = self.shared.credits.try_acquire(CREDIT_BATCH);
             if self.stash == 0 {
                 match policy {
@@ -182,7 +196,7 @@ impl<T> Sender<T> {
         self.stash -= 1;
         // Credits never exceed the ring's slots, so a credit means a free slot.
         let is_event = matches!(msg, Message::Event(_));
-        if self.tx.push(msg).is_err() {
+        if self.tx.push_unpublished(msg).is_err() {
             unreachable!("a credit was held for a full ring");
         }
         if is_event {
@@ -225,6 +239,9 @@ impl<T> Sender<T> {
 
 impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
+        // Published before the close: a worker that sees `CLOSED` drains
+        // the ring to the shared tail and retires the channel.
+        self.tx.publish();
         // Unused credits stay counted on the line; the worker repays the
         // line's loans when it retires the closed channel.
         self.shared.close();

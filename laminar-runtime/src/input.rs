@@ -42,7 +42,8 @@ pub struct Input<T: Send + 'static, R> {
 /// messages per event.
 const WATERMARK_EVERY: u32 = 64;
 
-/// Events of a `submit_iter` batch between two wake-ups of the cores.
+/// Events of a `submit_iter` batch between two wake-ups of the cores, each
+/// after publishing what every core was sent.
 const NOTIFY_EVERY: usize = 64;
 
 /// A handle's view of event time, for pipelines that have one.
@@ -106,10 +107,10 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     }
 
     /// Locks every channel; false (with none held) if the runtime closed.
-    fn lock_all(&self) -> bool {
-        for (held, tx) in self.senders.iter().enumerate() {
-            if !tx.lock() {
-                for tx in &self.senders[..held] {
+    fn lock_all(&mut self) -> bool {
+        for held in 0..self.senders.len() {
+            if !self.senders[held].lock() {
+                for tx in &mut self.senders[..held] {
                     tx.unlock();
                 }
                 return false;
@@ -118,8 +119,8 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         true
     }
 
-    fn unlock_all(&self) {
-        for (core, tx) in self.senders.iter().enumerate() {
+    fn unlock_all(&mut self) {
+        for (core, tx) in self.senders.iter_mut().enumerate() {
             tx.unlock();
             self.shared.cores[core].waker.notify();
         }
@@ -214,7 +215,8 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                     // A long batch tells the cores as it goes, so that they
                     // work while it is being submitted, not after.
                     if sent % NOTIFY_EVERY == 0 {
-                        for c in &shared.cores {
+                        for (tx, c) in self.senders.iter_mut().zip(&shared.cores) {
+                            tx.publish();
                             c.waker.notify();
                         }
                     }
