@@ -192,6 +192,10 @@ where
                     advance(&mut watermark, low, op, &mut out);
                 }
             }
+            // Before the worker can idle: results wait unpublished only
+            // while it works. (Its outboxes publish on drop too, when it
+            // ends.)
+            out.publish();
             if let Some(e) = out.failure.take() {
                 shared.fail(core, FailureKind::State, e.to_string());
                 break;
