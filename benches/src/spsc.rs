@@ -21,6 +21,9 @@
 //! - [`arrayqueue`]: `crossbeam_queue::ArrayQueue::push` / `pop` (an MPMC
 //!   queue, the common off-the-shelf choice);
 //! - [`laminar_batched`]: `push_iter` / `pop_batch` in batches of [`BATCH`];
+//! - [`laminar_unpublished`]: `push_unpublished` one item at a time with a
+//!   `publish` every [`BATCH`], and `pop_batch`: how the runtime's input
+//!   channels send (one message at a time, published per credit batch);
 //! - [`rtrb_chunks`]: rtrb's `write_chunk_uninit` + `fill_from_iter` /
 //!   `read_chunk`, also in batches of [`BATCH`], so the batched comparison is
 //!   fair.
@@ -124,6 +127,25 @@ pub fn laminar_single() -> Duration {
         move || pop_each(|| rx.pop()),
     )
 }
+/// Pops batches of up to [`BATCH`] until `N` items have arrived, spinning
+/// while none is ready; returns their sum.
+fn pop_batches(rx: &mut spsc::Consumer<u64>) -> u64 {
+    let mut sum = 0u64;
+    let mut got = 0u64;
+    while got < N {
+        let mut n = 0u64;
+        for v in rx.pop_batch(BATCH) {
+            sum = sum.wrapping_add(v);
+            n += 1;
+        }
+        if n == 0 {
+            spin_loop();
+        }
+        got += n;
+    }
+    sum
+}
+
 /// The `laminar_batched` peer: one timed transfer.
 pub fn laminar_batched() -> Duration {
     let (mut tx, mut rx) = spsc::channel::<u64>(CAPACITY);
@@ -139,22 +161,30 @@ pub fn laminar_batched() -> Duration {
                 sent += n as u64;
             }
         },
+        move || pop_batches(&mut rx),
+    )
+}
+
+/// The `laminar_unpublished` peer: one timed transfer.
+pub fn laminar_unpublished() -> Duration {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAPACITY);
+    transfer(
         move || {
-            let mut sum = 0u64;
-            let mut got = 0u64;
-            while got < N {
-                let mut n = 0u64;
-                for v in rx.pop_batch(BATCH) {
-                    sum = sum.wrapping_add(v);
-                    n += 1;
-                }
-                if n == 0 {
+            for i in 0..N {
+                let mut v = black_box(i);
+                while let Err(full) = tx.push_unpublished(v) {
+                    v = full.0;
+                    // The consumer frees slots only from what it can see.
+                    tx.publish();
                     spin_loop();
                 }
-                got += n;
+                if (i + 1).is_multiple_of(BATCH as u64) {
+                    tx.publish();
+                }
             }
-            sum
+            tx.publish();
         },
+        move || pop_batches(&mut rx),
     )
 }
 
@@ -218,10 +248,11 @@ pub fn arrayqueue() -> Duration {
 pub type Transfer = fn() -> Duration;
 
 /// Every peer, by name, in the order the bench reports them.
-pub const PEERS: [(&str, Transfer); 5] = [
+pub const PEERS: [(&str, Transfer); 6] = [
     ("laminar_single", laminar_single),
     ("rtrb_single", rtrb_single),
     ("arrayqueue", arrayqueue),
     ("laminar_batched", laminar_batched),
+    ("laminar_unpublished", laminar_unpublished),
     ("rtrb_chunks", rtrb_chunks),
 ];

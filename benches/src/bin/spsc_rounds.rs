@@ -39,7 +39,7 @@ fn main() {
     }
     println!("{rounds} rounds of 1M u64 per peer");
     println!(
-        "{:<16} {:>12} {:>22}",
+        "{:<20} {:>12} {:>22}",
         "peer", "median ms", "speed ÷ rtrb_single"
     );
     for (peer, (name, _)) in PEERS.iter().enumerate() {
@@ -47,7 +47,7 @@ fn main() {
             .map(|r| ms[reference][r] / ms[peer][r])
             .collect();
         println!(
-            "{name:<16} {:>12.3} {:>22.2}",
+            "{name:<20} {:>12.3} {:>22.2}",
             median(ms[peer].clone()),
             median(speed)
         );
