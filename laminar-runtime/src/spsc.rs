@@ -9,7 +9,9 @@
 //!   shared one only when its copy says the ring is full (producer) or empty
 //!   (consumer);
 //! - batch operations publish once per batch: one release store for any number
-//!   of items;
+//!   of items; a producer of single items can do the same with
+//!   [`Producer::push_unpublished`] and [`Producer::publish`] (the runtime's
+//!   channels and outboxes do);
 //! - indices run modulo twice the capacity (as in `rtrb`), so "full" and
 //!   "empty" stay distinct without a spare slot.
 //!
