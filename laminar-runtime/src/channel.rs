@@ -95,6 +95,7 @@ pub(crate) fn channel<T>(
             tx,
             shared: shared.clone(),
             stash: 0,
+            unpublished: false,
         },
         Receiver {
             rx,
@@ -123,6 +124,10 @@ pub(crate) struct Sender<T> {
     pub(crate) shared: Arc<ChannelShared>,
     /// Credits acquired and not yet spent.
     stash: usize,
+    /// Messages pushed since the last publish: a publish with nothing new
+    /// would still store to the ring's shared index, a line the core may be
+    /// polling.
+    unpublished: bool,
 }
 
 impl<T> Sender<T> {
@@ -144,14 +149,17 @@ impl<T> Sender<T> {
     /// Publishes what was pushed while locked, and releases the channel.
     #[inline]
     pub(crate) fn unlock(&mut self) {
-        self.tx.publish();
+        self.publish();
         self.shared.state.store(OPEN, Ordering::Release);
     }
 
     /// Makes the messages pushed so far visible to the core.
     #[inline]
     pub(crate) fn publish(&mut self) {
-        self.tx.publish();
+        if self.unpublished {
+            self.tx.publish();
+            self.unpublished = false;
+        }
     }
 
     /// Sends while locked. `failed` says whether a blocked sender should
@@ -172,7 +180,7 @@ impl<T> Sender<T> {
             // consuming published messages, so publish before asking for
             // more: a sender short of credit never holds back what would
             // free it.
-            self.tx.publish();
+            self.publish();
             self.stash = self.shared.credits.try_acquire(CREDIT_BATCH);
             if self.stash == 0 {
                 match policy {
@@ -199,6 +207,7 @@ impl<T> Sender<T> {
         if self.tx.push_unpublished(msg).is_err() {
             unreachable!("a credit was held for a full ring");
         }
+        self.unpublished = true;
         if is_event {
             self.shared.submitted.add(1);
         }
@@ -241,7 +250,7 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         // Published before the close: a worker that sees `CLOSED` drains
         // the ring to the shared tail and retires the channel.
-        self.tx.publish();
+        self.publish();
         // Unused credits stay counted on the line; the worker repays the
         // line's loans when it retires the closed channel.
         self.shared.close();

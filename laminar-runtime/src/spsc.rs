@@ -315,6 +315,7 @@ impl<T> Producer<T> {
                 let Some(value) = iter.next() else {
                     break 'fill;
                 };
+                debug_assert!(i < self.ring.cap);
                 // SAFETY: the two runs are the `free` slots from `tail` on,
                 // in `[tail, head + cap)`: below `cap`, owned by the producer
                 // and empty (see `write`).
