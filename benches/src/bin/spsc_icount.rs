@@ -1,7 +1,8 @@
 //! Moves 1M `u64`s through one SPSC ring on one thread, in rounds of 200
 //! pushes then 200 pops, for callgrind to count instructions per item:
 //! `valgrind --tool=callgrind target/release/spsc_icount PEER`, PEER one of
-//! laminar_single, rtrb_single, laminar_batched, rtrb_chunks.
+//! laminar_single, rtrb_single, laminar_batched, laminar_unpublished,
+//! rtrb_chunks.
 //!
 //! The two-thread bench (`benches/spsc.rs`) measures what users see, but on
 //! a shared VM its medians move by ±30 % with code placement and with which
@@ -59,6 +60,22 @@ fn laminar_batched() -> u64 {
     sum
 }
 
+fn laminar_unpublished() -> u64 {
+    let (mut tx, mut rx) = spsc::channel::<u64>(CAPACITY);
+    let mut sum = 0u64;
+    for round in 0..N / ROUND {
+        for i in 0..ROUND {
+            let pushed = tx.push_unpublished(black_box(round * ROUND + i));
+            debug_assert!(pushed.is_ok());
+        }
+        tx.publish();
+        for v in rx.pop_batch(ROUND as usize) {
+            sum = sum.wrapping_add(v);
+        }
+    }
+    sum
+}
+
 fn rtrb_chunks() -> u64 {
     let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(CAPACITY);
     let mut src = (0..N).map(black_box);
@@ -84,10 +101,11 @@ fn main() {
         "laminar_single" => laminar_single,
         "rtrb_single" => rtrb_single,
         "laminar_batched" => laminar_batched,
+        "laminar_unpublished" => laminar_unpublished,
         "rtrb_chunks" => rtrb_chunks,
         other => {
             eprintln!(
-                "unknown peer {other}: use laminar_single, rtrb_single, laminar_batched or rtrb_chunks"
+                "unknown peer {other}: use laminar_single, rtrb_single, laminar_batched, laminar_unpublished or rtrb_chunks"
             );
             std::process::exit(2);
         }
