@@ -95,7 +95,6 @@ pub(crate) fn channel<T>(
             tx,
             shared: shared.clone(),
             stash: 0,
-            unpublished: false,
         },
         Receiver {
             rx,
@@ -124,10 +123,6 @@ pub(crate) struct Sender<T> {
     pub(crate) shared: Arc<ChannelShared>,
     /// Credits acquired and not yet spent.
     stash: usize,
-    /// Messages pushed since the last publish: a publish with nothing new
-    /// would still store to the ring's shared index, a line the core may be
-    /// polling.
-    unpublished: bool,
 }
 
 impl<T> Sender<T> {
@@ -156,10 +151,7 @@ impl<T> Sender<T> {
     /// Makes the messages pushed so far visible to the core.
     #[inline]
     pub(crate) fn publish(&mut self) {
-        if self.unpublished {
-            self.tx.publish();
-            self.unpublished = false;
-        }
+        self.tx.publish();
     }
 
     /// Sends while locked. `failed` says whether a blocked sender should
@@ -207,7 +199,6 @@ impl<T> Sender<T> {
         if self.tx.push_unpublished(msg).is_err() {
             unreachable!("a credit was held for a full ring");
         }
-        self.unpublished = true;
         if is_event {
             self.shared.submitted.add(1);
         }

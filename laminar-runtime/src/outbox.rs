@@ -19,10 +19,6 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) shared: &'a Shared<T>,
     pub(crate) emitted: u64,
     pub(crate) late: u64,
-    /// `emitted` and `late` as of the last publish of each outbox: a
-    /// publish with nothing new would still store to the outbox's shared
-    /// index, a line the user's drain may be polling.
-    pub(crate) published: (u64, u64),
     /// Items discarded because the runtime failed while an outbox was full.
     pub(crate) lost: u64,
     /// The first failure a stage reported.
@@ -70,19 +66,8 @@ impl<O, T> OutboxEmit<'_, O, T> {
     /// results or per pass, rather than one per result.
     #[inline]
     pub(crate) fn publish(&mut self) {
-        self.publish_results();
-        if self.late != self.published.1 {
-            self.late_tx.publish();
-            self.published.1 = self.late;
-        }
-    }
-
-    #[inline]
-    fn publish_results(&mut self) {
-        if self.emitted != self.published.0 {
-            self.tx.publish();
-            self.published.0 = self.emitted;
-        }
+        self.tx.publish();
+        self.late_tx.publish();
     }
 }
 
@@ -92,7 +77,7 @@ impl<O, T: 'static> Emit<O> for OutboxEmit<'_, O, T> {
         if push_waiting(self.tx, item, self.shared) {
             self.emitted += 1;
             if self.emitted.is_multiple_of(PUBLISH_EVERY) {
-                self.publish_results();
+                self.tx.publish();
             }
         } else {
             self.lost += 1;

@@ -84,7 +84,6 @@ where
             shared,
             emitted: 0,
             late: 0,
-            published: (0, 0),
             lost: 0,
             failure: None,
         };
