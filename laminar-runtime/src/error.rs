@@ -23,6 +23,15 @@ pub enum BuildError {
         /// The largest capacity accepted.
         max: usize,
     },
+    /// The state directory, or a core's state store, could not be opened.
+    #[error("{}could not open its state: {source}", core.map_or(String::new(), |c| format!("core {c} ")))]
+    State {
+        /// The core whose store failed; `None` for the directory itself.
+        core: Option<usize>,
+        /// What went wrong.
+        #[source]
+        source: crate::state::StateError,
+    },
     /// The operating system refused a worker thread.
     #[error("could not start the worker thread for core {core}: {source}")]
     Spawn {

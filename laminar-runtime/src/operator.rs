@@ -26,6 +26,16 @@ pub trait Emit<T> {
         let _ = late;
     }
 
+    /// Hands an event that reached some of its windows but missed others
+    /// that had already closed (a sliding window past its end plus allowed
+    /// lateness, or a session it would have merged into). The runtime's
+    /// emitter routes it to the late outbox like [`emit_late`](Self::emit_late)
+    /// and counts it in its own report column, `partly_late`.
+    #[inline]
+    fn emit_partly_late<L: 'static>(&mut self, event: L) {
+        let _ = event;
+    }
+
     /// Reports that a stage could not go on, such as a state store that
     /// could not write. The runtime's emitter stops the run and `finish`
     /// returns the error, naming the core; an emitter without that notion
@@ -101,8 +111,10 @@ pub trait Operator: Send + 'static {
         let _ = out;
     }
 
-    /// Called once on the core's own thread before the first message:
-    /// opens what the operator keeps, such as its state stores.
+    /// Called once per core by `build`, before the worker starts: opens what
+    /// the operator keeps, such as its state stores, so that a store that
+    /// cannot be opened is a [`BuildError`](crate::BuildError), not a failure
+    /// found at `finish`.
     fn open(&mut self, cx: &OpenContext) -> Result<(), crate::state::StateError> {
         let _ = cx;
         Ok(())

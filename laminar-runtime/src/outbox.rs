@@ -19,6 +19,8 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) shared: &'a Shared<T>,
     pub(crate) emitted: u64,
     pub(crate) late: u64,
+    /// Events that missed some of their windows, also in the late outbox.
+    pub(crate) partly_late: u64,
     /// Items discarded because the runtime failed while an outbox was full.
     pub(crate) lost: u64,
     /// The first failure a stage reported.
@@ -71,6 +73,29 @@ impl<O, T> OutboxEmit<'_, O, T> {
     }
 }
 
+impl<O, T: 'static> OutboxEmit<'_, O, T> {
+    /// Pushes an event to the late outbox; false (counted as lost) if it is
+    /// not of the pipeline's input type or the runtime failed first.
+    fn push_late<L: 'static>(&mut self, late: L) -> bool {
+        // Late events are the pipeline's own input events; the type check
+        // is a constant after monomorphization.
+        let mut slot = Some(late);
+        let Some(event) = (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+        else {
+            self.lost += 1;
+            return false;
+        };
+        if push_waiting(self.late_tx, event, self.shared) {
+            true
+        } else {
+            self.lost += 1;
+            false
+        }
+    }
+}
+
 impl<O, T: 'static> Emit<O> for OutboxEmit<'_, O, T> {
     #[inline]
     fn emit(&mut self, item: O) {
@@ -85,20 +110,14 @@ impl<O, T: 'static> Emit<O> for OutboxEmit<'_, O, T> {
     }
 
     fn emit_late<L: 'static>(&mut self, late: L) {
-        // Late events are the pipeline's own input events; the type check
-        // is a constant after monomorphization.
-        let mut slot = Some(late);
-        let Some(event) = (&mut slot as &mut dyn Any)
-            .downcast_mut::<Option<T>>()
-            .and_then(Option::take)
-        else {
-            self.lost += 1;
-            return;
-        };
-        if push_waiting(self.late_tx, event, self.shared) {
+        if self.push_late(late) {
             self.late += 1;
-        } else {
-            self.lost += 1;
+        }
+    }
+
+    fn emit_partly_late<L: 'static>(&mut self, event: L) {
+        if self.push_late(event) {
+            self.partly_late += 1;
         }
     }
 

@@ -41,6 +41,9 @@ pub struct CoreReport {
     pub events_out: u64,
     /// Events too late for their window, written to the late outbox.
     pub late: u64,
+    /// Events that reached some of their windows but missed others that had
+    /// already closed; each also went to the late outbox.
+    pub partly_late: u64,
     /// Late events left unread when `finish` ended the run.
     pub late_unread: u64,
     /// Events discarded at ingress under the `Drop` policy.
@@ -79,6 +82,7 @@ impl CoreReport {
             events_in: 0,
             events_out: 0,
             late: 0,
+            partly_late: 0,
             late_unread: 0,
             dropped: 0,
             rejected: 0,
@@ -120,6 +124,11 @@ impl Report {
     /// Late events over all cores.
     pub fn late(&self) -> u64 {
         self.cores.iter().map(|c| c.late).sum()
+    }
+
+    /// Partly late events over all cores.
+    pub fn partly_late(&self) -> u64 {
+        self.cores.iter().map(|c| c.partly_late).sum()
     }
 
     /// Events dropped at ingress over all cores.

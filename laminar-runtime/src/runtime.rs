@@ -7,6 +7,7 @@ use crate::Policy;
 use crate::config::Config;
 use crate::error::{BuildError, RuntimeError};
 use crate::input::Input;
+use crate::operator::{OpenContext, Operator};
 use crate::pipeline::Pipeline;
 use crate::report::{CoreReport, Report};
 use crate::shared::Shared;
@@ -71,6 +72,8 @@ pub struct Runtime<P: Pipeline> {
     late_outboxes: Vec<Consumer<P::In>>,
     threads: Vec<JoinHandle<CoreReport>>,
     started: Instant,
+    /// Holds the state directory for this runtime's lifetime.
+    _state_dir: Option<crate::state::StateDirLock>,
 }
 
 /// Names the builder's entry point without a pipeline type.
@@ -187,6 +190,23 @@ impl RuntimeBuilder {
         };
         let cores = config.cores;
         let outbox_capacity = config.outbox_capacity;
+        // Every core's operator opens its state here, on the building
+        // thread, so that a store that cannot open is a build error.
+        let state_dir = crate::state::prepare_dir(&config.store, cores)
+            .map_err(|source| BuildError::State { core: None, source })?;
+        let mut ops = Vec::with_capacity(cores);
+        for core in 0..cores {
+            let mut op = pipeline.instantiate(core);
+            let cx = OpenContext {
+                core,
+                store: config.store.clone(),
+            };
+            op.open(&cx).map_err(|source| BuildError::State {
+                core: Some(core),
+                source,
+            })?;
+            ops.push(op);
+        }
         let shared = Arc::new(Shared::new(config));
         let mut rt = Runtime {
             pipeline,
@@ -195,15 +215,16 @@ impl RuntimeBuilder {
             late_outboxes: Vec::with_capacity(cores),
             threads: Vec::with_capacity(cores),
             started: Instant::now(),
+            _state_dir: state_dir,
         };
-        for core in 0..cores {
+        for (core, op) in ops.into_iter().enumerate() {
             let (tx, rx) = spsc::channel(outbox_capacity);
             rt.outboxes.push(rx);
             let (late_tx, late_rx) = spsc::channel(outbox_capacity);
             rt.late_outboxes.push(late_rx);
             let worker = Worker {
                 core,
-                op: rt.pipeline.instantiate(core),
+                op,
                 outbox: tx,
                 late: late_tx,
                 processing_time: rt.pipeline.processing_time(),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::channel::Receiver;
 use crate::idle::SPINS_BEFORE_PARK;
 use crate::message::{Message, Timestamp};
-use crate::operator::{Emit, OpenContext, Operator};
+use crate::operator::{Emit, Operator};
 use crate::outbox::OutboxEmit;
 use crate::report::{CoreReport, Pinning};
 use crate::shared::{FailureKind, Shared};
@@ -68,14 +68,6 @@ where
     fn work(&mut self, report: &mut CoreReport) {
         let core = self.core;
         let shared = &*self.shared;
-        let cx = OpenContext {
-            core,
-            store: shared.config.store.clone(),
-        };
-        if let Err(e) = self.op.open(&cx) {
-            shared.fail(core, FailureKind::State, e.to_string());
-            return;
-        }
         let batch = shared.config.batch_size.max(1);
         let op = &mut self.op;
         let mut out = OutboxEmit {
@@ -84,6 +76,7 @@ where
             shared,
             emitted: 0,
             late: 0,
+            partly_late: 0,
             lost: 0,
             failure: None,
         };
@@ -231,6 +224,7 @@ where
         }
         report.events_out = out.emitted;
         report.late = out.late;
+        report.partly_late = out.partly_late;
         report.outputs_lost = out.lost;
     }
 }

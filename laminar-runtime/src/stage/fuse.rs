@@ -37,6 +37,11 @@ impl<B: Operator, E: Emit<B::Out>> Emit<B::In> for Feed<'_, B, E> {
     }
 
     #[inline]
+    fn emit_partly_late<L: 'static>(&mut self, event: L) {
+        self.out.emit_partly_late(event);
+    }
+
+    #[inline]
     fn fail(&mut self, error: crate::state::StateError) {
         self.out.fail(error);
     }

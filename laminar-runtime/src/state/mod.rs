@@ -15,6 +15,7 @@
 //! the pipeline's: its stages stay the same.
 
 mod codec;
+mod dir;
 mod error;
 mod keyed;
 mod mem;
@@ -24,6 +25,8 @@ mod store;
 mod typed;
 
 pub use codec::Codec;
+pub use dir::StateDirLock;
+pub(crate) use dir::prepare_dir;
 pub use error::StateError;
 pub use keyed::KeyedStore;
 pub use mem::MemStore;
