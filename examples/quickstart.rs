@@ -59,35 +59,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .cores(cores)
         .pin_cores(true)
         .build(pipeline)?;
-    let mut input = rt.input();
-
-    // Results are folded as they are drained, into a buffer reused each time.
-    let mut buf = Vec::with_capacity(1 << 16);
-    let mut results = 0u64;
-    let mut best = vec![0u64; 1_000];
-    let mut fold = |buf: &mut Vec<(u64, u64)>| {
-        for &(auction, price) in buf.iter() {
+    // The service pattern: this thread submits, another reads the results
+    // as they come. The reader owns the output handle; the pipeline waits
+    // for it when it falls behind, so memory stays bounded.
+    let output = rt.output()?;
+    let reader = std::thread::spawn(move || {
+        let mut results = 0u64;
+        let mut best = vec![0u64; 1_000];
+        for (auction, price) in output {
             results += 1;
             let b = &mut best[auction as usize];
             *b = (*b).max(price);
         }
-        buf.clear();
-    };
+        (results, best)
+    });
 
     let start = Instant::now();
     let mut expected = 0u64;
-    let mut events = bids(n).inspect(|b| expected += u64::from(b.price >= RESERVE));
-    loop {
-        let sent = input.submit_iter(events.by_ref().take(8192))?;
-        rt.drain(&mut buf);
-        fold(&mut buf);
-        if sent == 0 {
-            break;
-        }
-    }
+    let mut input = rt.input();
+    input.submit_iter(bids(n).inspect(|b| expected += u64::from(b.price >= RESERVE)))?;
     drop(input);
-    let report = rt.finish_into(&mut buf)?;
-    fold(&mut buf);
+    let report = rt.finish()?;
+    let (results, best) = reader.join().map_err(|_| "the reader thread panicked")?;
     let elapsed = start.elapsed();
 
     let top = best.iter().enumerate().max_by_key(|&(_, p)| *p);

@@ -124,7 +124,7 @@ fn main() -> Result<(), Box<dyn Error>> {
                         let n = input
                             .submit_iter((i..end).map(|j| click(p, j)))
                             .map_err(|e| e.to_string())?;
-                        sent += n as u64;
+                        sent += n.queued as u64;
                         i = end;
                     }
                     Ok(sent)

@@ -3,6 +3,8 @@
 
 use core::fmt;
 
+use crate::report::Report;
+
 /// Why a runtime could not be built.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -10,6 +12,24 @@ pub enum BuildError {
     /// `cores(0)`.
     #[error("a runtime needs at least one core; call `.cores(n)` with n >= 1")]
     ZeroCores,
+    /// More cores than [`MAX_CORES`](crate::MAX_CORES).
+    #[error(
+        "{cores} cores is too many; at most {max} (more cores than CPUs only adds threads that take turns)"
+    )]
+    TooManyCores {
+        /// The cores asked for.
+        cores: usize,
+        /// The most accepted.
+        max: usize,
+    },
+    /// `outbox_capacity(0)`.
+    #[error(
+        "outbox capacity 0 leaves no room for a result; call `.outbox_capacity(n)` with n >= 1"
+    )]
+    ZeroOutbox,
+    /// `batch_size(0)`.
+    #[error("batch size 0 would never take a message; call `.batch_size(n)` with n >= 1")]
+    ZeroBatch,
     /// A queue too small for the credits it must carry.
     #[error("queue capacity {0} is too small; it must be at least 2")]
     QueueTooSmall(usize),
@@ -85,7 +105,9 @@ impl<T> fmt::Debug for SubmitError<T> {
     }
 }
 
-/// Why a run ended badly.
+/// Why a run ended badly. Every variant carries the run's [`Report`], so
+/// what was submitted, processed, dropped and abandoned on each core is
+/// known even after a failure.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuntimeError {
@@ -96,14 +118,30 @@ pub enum RuntimeError {
         core: usize,
         /// The panic message.
         message: String,
+        /// What each core did before the run stopped.
+        report: Box<Report>,
     },
-    /// A core could not open or write its state; the other cores were
-    /// stopped.
-    #[error("core {core} could not keep its state: {message}")]
+    /// A core could not write its state; the other cores were stopped.
+    #[error("core {core} could not keep its state")]
     State {
         /// The core.
         core: usize,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: crate::state::StateError,
+        /// What each core did before the run stopped.
+        report: Box<Report>,
     },
+}
+
+impl RuntimeError {
+    /// What each core did before the run stopped: submitted, processed,
+    /// dropped and [`abandoned`](crate::CoreReport::abandoned) events.
+    pub fn report(&self) -> &Report {
+        match self {
+            RuntimeError::CorePanicked { report, .. } | RuntimeError::State { report, .. } => {
+                report
+            }
+        }
+    }
 }

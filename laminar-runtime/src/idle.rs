@@ -1,10 +1,14 @@
-//! How a worker waits for work without burning its core, and how a producer
-//! wakes it: spin briefly, then park; a producer that pushes checks the
-//! `sleeping` flag and unparks. The flag and the queue indices form a Dekker
-//! pair, so each side issues a SeqCst fence between its write and its read:
-//! either the producer sees the worker asleep, or the worker sees the item.
+//! How a thread waits for work without burning its core, and how the other
+//! side wakes it: spin briefly, then park; a producer that publishes checks
+//! the `sleeping` flag and unparks. The flag and the queue indices form a
+//! Dekker pair, so each side issues a SeqCst fence between its write and its
+//! read: either the producer sees the sleeper asleep, or the sleeper sees
+//! the item.
+//!
+//! Workers wait on one for input, and for room in a full outbox; an output
+//! handle waits on one for results, from whichever thread owns it now.
 
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::thread::Thread;
 use std::time::Duration;
 
@@ -19,13 +23,18 @@ pub(crate) const PARK_TIMEOUT: Duration = Duration::from_millis(5);
 #[derive(Debug, Default)]
 pub(crate) struct Waker {
     sleeping: AtomicBool,
-    thread: OnceLock<Thread>,
+    /// The thread that sleeps last, registered by itself before it sleeps:
+    /// an output handle may move between threads.
+    thread: Mutex<Option<Thread>>,
 }
 
 impl Waker {
-    /// Called once by the worker thread it belongs to.
+    /// Registers the calling thread as the one to wake.
     pub(crate) fn register_current(&self) {
-        let _ = self.thread.set(std::thread::current());
+        let mut slot = self.thread.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().map(Thread::id) != Some(std::thread::current().id()) {
+            *slot = Some(std::thread::current());
+        }
     }
 
     /// Producer side, after publishing an item.
@@ -39,18 +48,24 @@ impl Waker {
 
     /// Unconditional wake, for control changes (close, failure).
     pub(crate) fn wake(&self) {
-        if let Some(t) = self.thread.get() {
+        if let Some(t) = self
+            .thread
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
             t.unpark();
         }
     }
 
-    /// Worker side: announce sleep, then re-check with `has_work`; park only
-    /// if there is still nothing to do.
-    pub(crate) fn sleep_unless(&self, has_work: impl FnOnce() -> bool) {
+    /// Sleeper side: announce sleep, then re-check with `has_work`; park for
+    /// at most `timeout` only if there is still nothing to do.
+    pub(crate) fn sleep_unless(&self, timeout: Duration, has_work: impl FnOnce() -> bool) {
+        self.register_current();
         self.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if !has_work() {
-            std::thread::park_timeout(PARK_TIMEOUT);
+            std::thread::park_timeout(timeout);
         }
         self.sleeping.store(false, Ordering::Relaxed);
     }

@@ -120,10 +120,7 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     }
 
     fn unlock_all(&mut self) {
-        for (core, tx) in self.senders.iter_mut().enumerate() {
-            tx.unlock();
-            self.shared.cores[core].waker.notify();
-        }
+        drop(Held(self));
     }
 
     /// Sends the watermark the handle's clock says is due, if any.
@@ -139,16 +136,21 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     }
 
     /// Routes `event` to its core and enqueues it. Under the `Drop` policy a
-    /// full core discards the event and counts it; under `Error` the event
-    /// comes back in the error.
+    /// full core discards the event, counts it, and says so:
+    /// [`Admission::Dropped`]. Under `Error` the event comes back in
+    /// [`SubmitError::Backpressure`]. Once a core has failed, every submit
+    /// returns [`SubmitError::Failed`] with the event, whatever the policy.
     #[inline]
-    pub fn submit(&mut self, event: T) -> Result<(), SubmitError<T>> {
+    pub fn submit(&mut self, event: T) -> Result<Admission, SubmitError<T>> {
+        if self.shared.is_failed() {
+            return Err(SubmitError::Failed(event));
+        }
         let cores = self.senders.len();
         let core = self.route.core_of(&event, cores);
         let ts = self.route.timestamp(&event);
         let tx = &mut self.senders[core];
         if !tx.lock() {
-            return Err(SubmitError::Closed(event));
+            return Err(gave_up(&self.shared, event));
         }
         let shared = &self.shared;
         let result = tx.send_locked(
@@ -160,7 +162,8 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         tx.unlock();
         shared.cores[core].waker.notify();
         let outcome = match result {
-            Ok(()) | Err(NoCredit::Dropped) => Ok(()),
+            Ok(()) => Ok(Admission::Queued),
+            Err(NoCredit::Dropped) => Ok(Admission::Dropped { core }),
             Err(NoCredit::Rejected(m)) => Err(SubmitError::Backpressure {
                 event: unwrap_event(m),
                 core,
@@ -176,51 +179,56 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     }
 
     /// Submits every event of `events`, holding each core's channel once for
-    /// the whole batch and waking each core once. Stops at the first event
-    /// that is refused and returns it; the events after it stay in the
+    /// the whole batch and waking each core once. Returns how many were
+    /// queued and how many the `Drop` policy discarded. Stops at the first
+    /// event that is refused and returns it; the events after it stay in the
     /// iterator.
+    ///
+    /// A panic in the iterator or in the pipeline's key or time closures
+    /// unwinds out of this call with the channels released: the events
+    /// queued before it stay queued, and the handle stays usable.
     pub fn submit_iter<I: IntoIterator<Item = T>>(
         &mut self,
         events: I,
-    ) -> Result<usize, SubmitError<T>> {
+    ) -> Result<Admitted, SubmitError<T>> {
         let mut events = events.into_iter();
         let cores = self.senders.len();
-        if !self.lock_all() {
+        let shared = self.shared.clone();
+        if shared.is_failed() || !self.lock_all() {
             return match events.next() {
-                Some(e) => Err(SubmitError::Closed(e)),
-                None => Ok(0),
+                Some(e) => Err(gave_up(&shared, e)),
+                None => Ok(Admitted::default()),
             };
         }
-        let shared = self.shared.clone();
+        // Releases the channels however this call ends, a user panic
+        // included: a channel left busy would make every later submit, the
+        // handle's drop and `finish` wait for it forever.
+        let held = Held(self);
+        let this = &mut *held.0;
         let failed = || shared.stop_waiting();
-        let mut sent = 0;
+        let mut admitted = Admitted::default();
         let mut outcome = Ok(());
         for event in events.by_ref() {
-            let core = self.route.core_of(&event, cores);
-            if let Some(ts) = self.route.timestamp(&event)
-                && self.clock.observe(ts)
-                && let Some(wm) = self.clock.due(self.route.out_of_orderness())
+            if shared.is_failed() {
+                outcome = Err(SubmitError::Failed(event));
+                break;
+            }
+            let core = this.route.core_of(&event, cores);
+            if let Some(ts) = this.route.timestamp(&event)
+                && this.clock.observe(ts)
+                && let Some(wm) = this.clock.due(this.route.out_of_orderness())
             {
-                let _ = self.broadcast_locked(wm);
+                let _ = this.broadcast_locked(wm);
             }
             let wake = || shared.cores[core].waker.notify();
-            match self.senders[core].send_locked(
+            match this.senders[core].send_locked(
                 Message::Event(event),
                 shared.config.policy,
                 &failed,
                 &wake,
             ) {
-                Ok(()) | Err(NoCredit::Dropped) => {
-                    sent += 1;
-                    // A long batch tells the cores as it goes, so that they
-                    // work while it is being submitted, not after.
-                    if sent % NOTIFY_EVERY == 0 {
-                        for (tx, c) in self.senders.iter_mut().zip(&shared.cores) {
-                            tx.publish();
-                            c.waker.notify();
-                        }
-                    }
-                }
+                Ok(()) => admitted.queued += 1,
+                Err(NoCredit::Dropped) => admitted.dropped += 1,
                 Err(NoCredit::Rejected(m)) => {
                     outcome = Err(SubmitError::Backpressure {
                         event: unwrap_event(m),
@@ -233,14 +241,22 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                     break;
                 }
             }
+            // A long batch tells the cores as it goes, so that they work
+            // while it is being submitted, not after.
+            if (admitted.queued + admitted.dropped).is_multiple_of(NOTIFY_EVERY) {
+                for (tx, c) in this.senders.iter_mut().zip(&shared.cores) {
+                    tx.publish();
+                    c.waker.notify();
+                }
+            }
         }
         // The batch's last watermark goes out with it, so a core is never
         // left waiting on events the handle has already sent.
-        if let Some(wm) = self.clock.due(self.route.out_of_orderness()) {
-            let _ = self.broadcast_locked(wm);
+        if let Some(wm) = this.clock.due(this.route.out_of_orderness()) {
+            let _ = this.broadcast_locked(wm);
         }
-        self.unlock_all();
-        outcome.map(|()| sent)
+        drop(held);
+        outcome.map(|()| admitted)
     }
 
     /// Promises that no event with a timestamp below `watermark` follows from
@@ -249,8 +265,8 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         &mut self,
         watermark: Timestamp,
     ) -> Result<(), SubmitError<Timestamp>> {
-        if !self.lock_all() {
-            return Err(SubmitError::Closed(watermark));
+        if self.shared.is_failed() || !self.lock_all() {
+            return Err(gave_up(&self.shared, watermark));
         }
         let ok = self.broadcast_locked(watermark);
         self.clock.sent = self.clock.sent.max(watermark);
@@ -268,8 +284,60 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     }
 }
 
-/// The error for a send that stopped waiting for credit: `Failed` if a core
-/// failed, else `Closed`, because `finish` began while it waited (see
+/// Every channel of a handle, held for one `submit_iter`; released on drop,
+/// unwinding included.
+struct Held<'a, T: Send + 'static, R>(&'a mut Input<T, R>);
+
+impl<T: Send + 'static, R> Drop for Held<'_, T, R> {
+    fn drop(&mut self) {
+        let input = &mut *self.0;
+        for (core, tx) in input.senders.iter_mut().enumerate() {
+            tx.unlock();
+            input.shared.cores[core].waker.notify();
+        }
+    }
+}
+
+/// What became of one submitted event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Queued for its core.
+    Queued,
+    /// Discarded under [`Policy::Drop`](crate::Policy::Drop) because `core`
+    /// had no credit; counted in that core's
+    /// [`dropped`](crate::CoreReport::dropped).
+    Dropped {
+        /// The core it was routed to.
+        core: usize,
+    },
+}
+
+impl Admission {
+    /// True if the event was queued.
+    pub fn is_queued(self) -> bool {
+        self == Admission::Queued
+    }
+}
+
+/// What became of a batch given to [`Input::submit_iter`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Admitted {
+    /// Events queued for their cores.
+    pub queued: usize,
+    /// Events discarded under [`Policy::Drop`](crate::Policy::Drop).
+    pub dropped: usize,
+}
+
+impl Admitted {
+    /// Events taken from the iterator and not refused: queued or dropped.
+    pub fn total(self) -> usize {
+        self.queued + self.dropped
+    }
+}
+
+/// The error for a send that was refused or stopped waiting for credit:
+/// `Failed` if a core failed, else `Closed`, because `finish` began (see
 /// `Shared::stop_waiting`).
 fn gave_up<T, U>(shared: &Shared<T>, value: U) -> SubmitError<U> {
     if shared.is_failed() {

@@ -1,21 +1,202 @@
-//! Per-core outboxes: a worker writes results into its own SPSC ring, and the
-//! user drains every core's ring into a buffer the user owns. Nothing is
-//! allocated per event on either side.
+//! Per-core outboxes: a worker writes results into its own SPSC ring, read
+//! by the runtime's drain or by an output handle (`output.rs`). What a full
+//! ring does depends on the output's mode: collect the overflow, wait for
+//! the reader, or discard and count. Nothing is allocated per event while
+//! the reader keeps up.
 
 use core::any::Any;
+use std::collections::VecDeque;
 
-use crossbeam_utils::Backoff;
-
-use crate::operator::Emit;
+use crate::output::{COLLECT, DETACHED, OutputShared};
 use crate::shared::Shared;
 use crate::spsc::Producer;
+use crate::sync::{Arc, Ordering};
 
-/// The [`Emit`] a worker hands its operator: pushes results to the core's
-/// outbox and late events to its late outbox, waiting while the user has
-/// not drained them.
+/// Results between two publications of the outbox within one pass of the
+/// worker, so that a long pass (or an operator emitting many results per
+/// event) hands results over as it goes; with 2 cores this measured better
+/// than publishing only at the end of each pass (BENCHMARKS.md).
+const PUBLISH_EVERY: u64 = 64;
+
+/// One core's end of one output.
+pub(crate) struct OutSink<X> {
+    core: usize,
+    tx: Producer<X>,
+    /// Overflow while the output collects: newer than everything in the
+    /// ring, so it goes in behind it.
+    spill: VecDeque<X>,
+    shared: Arc<OutputShared<X>>,
+    /// Discarded because the output was detached.
+    pub(crate) discarded: u64,
+}
+
+/// What became of an item handed to a sink.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// In the ring or the overflow: the reader gets it.
+    Kept,
+    /// The output was detached: discarded and counted.
+    Discarded,
+    /// The runtime failed while the sink waited for the reader.
+    Lost,
+}
+
+impl<X> OutSink<X> {
+    pub(crate) fn new(core: usize, tx: Producer<X>, shared: Arc<OutputShared<X>>) -> Self {
+        OutSink {
+            core,
+            tx,
+            spill: VecDeque::new(),
+            shared,
+            discarded: 0,
+        }
+    }
+
+    #[inline]
+    fn push<T>(&mut self, item: X, runtime: &Shared<T>) -> Sent {
+        if self.spill.is_empty() {
+            match self.tx.push_unpublished(item) {
+                Ok(()) => Sent::Kept,
+                Err(full) => self.push_slow(full.0, runtime),
+            }
+        } else {
+            self.push_slow(item, runtime)
+        }
+    }
+
+    /// Moves the overflow into the ring as far as it has room.
+    fn flush_spill(&mut self) {
+        while let Some(x) = self.spill.pop_front() {
+            if let Err(full) = self.tx.push_unpublished(x) {
+                self.spill.push_front(full.0);
+                break;
+            }
+        }
+    }
+
+    #[cold]
+    fn push_slow<T>(&mut self, item: X, runtime: &Shared<T>) -> Sent {
+        let mut item = item;
+        loop {
+            self.flush_spill();
+            match self.shared.mode.load(Ordering::Acquire) {
+                COLLECT => {
+                    if self.spill.is_empty() {
+                        match self.tx.push_unpublished(item) {
+                            Ok(()) => return Sent::Kept,
+                            Err(full) => item = full.0,
+                        }
+                    }
+                    self.spill.push_back(item);
+                    return Sent::Kept;
+                }
+                DETACHED => {
+                    self.discard_spill();
+                    self.discarded += 1;
+                    return Sent::Discarded;
+                }
+                _ => {
+                    if self.spill.is_empty() {
+                        match self.tx.push_unpublished(item) {
+                            Ok(()) => return Sent::Kept,
+                            Err(full) => item = full.0,
+                        }
+                    }
+                    if !self.wait_for_room(runtime) {
+                        return Sent::Lost;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves overflow into the ring if the reader made room; the worker
+    /// calls it once per pass.
+    #[inline]
+    pub(crate) fn tick(&mut self) {
+        if !self.spill.is_empty() {
+            self.flush_spill();
+            if self.shared.mode.load(Ordering::Acquire) == DETACHED {
+                self.discard_spill();
+            }
+        }
+    }
+
+    /// Overflow is waiting and the ring has room for some of it: a worker
+    /// with nothing else to do should not park.
+    pub(crate) fn can_flush(&mut self) -> bool {
+        !self.spill.is_empty() && self.tx.slots() > 0
+    }
+
+    fn discard_spill(&mut self) {
+        self.discarded += self.spill.len() as u64;
+        self.spill.clear();
+        self.spill.shrink_to_fit();
+    }
+
+    /// Waits until the reader frees a slot or the mode changes; false if
+    /// the runtime failed first.
+    fn wait_for_room<T>(&mut self, runtime: &Shared<T>) -> bool {
+        // The reader reads only what is published.
+        self.publish();
+        if runtime.is_failed() {
+            return false;
+        }
+        let tx = &mut self.tx;
+        let shared = &self.shared;
+        shared.room[self.core].sleep_unless(crate::idle::PARK_TIMEOUT, || {
+            runtime.is_failed()
+                || shared.mode.load(Ordering::Acquire) != crate::output::HANDLE
+                || tx.slots() > 0
+        });
+        !runtime.is_failed()
+    }
+
+    /// Makes what was pushed visible to the reader, and wakes it if it
+    /// sleeps.
+    #[inline]
+    pub(crate) fn publish(&mut self) {
+        if self.tx.publish() {
+            self.shared.reader.notify();
+        }
+    }
+
+    /// The worker is done: everything goes to the reader (waiting for it
+    /// if it holds a handle), or is discarded if the output is detached.
+    /// Returns the overflow of a collecting output, for `finish_into`.
+    /// Items lost to a failure are counted in `lost`.
+    pub(crate) fn close<T>(&mut self, runtime: &Shared<T>, lost: &mut u64) -> VecDeque<X> {
+        loop {
+            self.flush_spill();
+            if self.spill.is_empty() {
+                break;
+            }
+            match self.shared.mode.load(Ordering::Acquire) {
+                COLLECT => break,
+                DETACHED => {
+                    self.discard_spill();
+                    break;
+                }
+                _ => {
+                    if !self.wait_for_room(runtime) {
+                        *lost += self.spill.len() as u64;
+                        self.spill.clear();
+                        break;
+                    }
+                }
+            }
+        }
+        self.publish();
+        self.shared.end_one();
+        std::mem::take(&mut self.spill)
+    }
+}
+
+/// The [`Emit`](crate::Emit) a worker hands its operator: pushes results to
+/// the core's outbox and late events to its late outbox.
 pub(crate) struct OutboxEmit<'a, O, T> {
-    pub(crate) tx: &'a mut Producer<O>,
-    pub(crate) late_tx: &'a mut Producer<T>,
+    pub(crate) out: &'a mut OutSink<O>,
+    pub(crate) late_out: &'a mut OutSink<T>,
     pub(crate) shared: &'a Shared<T>,
     pub(crate) emitted: u64,
     pub(crate) late: u64,
@@ -27,55 +208,20 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) failure: Option<crate::state::StateError>,
 }
 
-/// Results between two publications of the outbox within one pass of the
-/// worker, so that a long pass (or an operator emitting many results per
-/// event) hands results over as it goes; with 2 cores this measured better
-/// than publishing only at the end of each pass (BENCHMARKS.md).
-const PUBLISH_EVERY: u64 = 64;
-
-/// Pushes `item` unpublished (see [`PUBLISH_EVERY`] and
-/// [`OutboxEmit::publish`]), waiting for room; false if the runtime failed
-/// first.
-#[inline]
-fn push_waiting<X, T>(tx: &mut Producer<X>, item: X, shared: &Shared<T>) -> bool {
-    let mut item = match tx.push_unpublished(item) {
-        Ok(()) => return true,
-        Err(full) => full.0,
-    };
-    // The user drains only what is published.
-    tx.publish();
-    let backoff = Backoff::new();
-    loop {
-        if shared.is_failed() {
-            return false;
-        }
-        if backoff.is_completed() {
-            std::thread::park_timeout(std::time::Duration::from_micros(100));
-        } else {
-            backoff.snooze();
-        }
-        match tx.push_unpublished(item) {
-            Ok(()) => return true,
-            Err(full) => item = full.0,
-        }
-    }
-}
-
 impl<O, T> OutboxEmit<'_, O, T> {
-    /// Makes what was emitted visible to the user's drain. The worker calls
-    /// it at the end of every pass, before it can idle; with
-    /// [`PUBLISH_EVERY`] that is one store to the shared index per 64
-    /// results or per pass, rather than one per result.
+    /// Makes what was emitted visible to the reader. The worker calls it at
+    /// the end of every pass, before it can idle; with [`PUBLISH_EVERY`]
+    /// that is one store to the shared index per 64 results or per pass,
+    /// rather than one per result.
     #[inline]
     pub(crate) fn publish(&mut self) {
-        self.tx.publish();
-        self.late_tx.publish();
+        self.out.publish();
+        self.late_out.publish();
     }
 }
 
 impl<O, T: 'static> OutboxEmit<'_, O, T> {
-    /// Pushes an event to the late outbox; false (counted as lost) if it is
-    /// not of the pipeline's input type or the runtime failed first.
+    /// Pushes an event to the late outbox; false if it was not kept.
     fn push_late<L: 'static>(&mut self, late: L) -> bool {
         // Late events are the pipeline's own input events; the type check
         // is a constant after monomorphization.
@@ -87,25 +233,29 @@ impl<O, T: 'static> OutboxEmit<'_, O, T> {
             self.lost += 1;
             return false;
         };
-        if push_waiting(self.late_tx, event, self.shared) {
-            true
-        } else {
-            self.lost += 1;
-            false
+        match self.late_out.push(event, self.shared) {
+            Sent::Kept => true,
+            // Counted by the sink as unread: the user let the output go.
+            Sent::Discarded => true,
+            Sent::Lost => {
+                self.lost += 1;
+                false
+            }
         }
     }
 }
 
-impl<O, T: 'static> Emit<O> for OutboxEmit<'_, O, T> {
+impl<O, T: 'static> crate::operator::Emit<O> for OutboxEmit<'_, O, T> {
     #[inline]
     fn emit(&mut self, item: O) {
-        if push_waiting(self.tx, item, self.shared) {
-            self.emitted += 1;
-            if self.emitted.is_multiple_of(PUBLISH_EVERY) {
-                self.tx.publish();
+        match self.out.push(item, self.shared) {
+            Sent::Kept | Sent::Discarded => {
+                self.emitted += 1;
+                if self.emitted.is_multiple_of(PUBLISH_EVERY) {
+                    self.out.publish();
+                }
             }
-        } else {
-            self.lost += 1;
+            Sent::Lost => self.lost += 1,
         }
     }
 

@@ -24,6 +24,43 @@ impl fmt::Display for Pinning {
     }
 }
 
+/// Something about the settings a runtime runs with that the user should
+/// know: not an error, but a likely cause of a slow run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Warning {
+    /// More worker threads than the machine has CPUs: they take turns.
+    MoreCoresThanCpus {
+        /// Worker threads.
+        cores: usize,
+        /// CPUs the OS offers this process.
+        cpus: usize,
+    },
+    /// `pin_cores(true)` with more workers than CPUs to pin to: some CPUs
+    /// run two or more workers.
+    CpusShared {
+        /// Worker threads.
+        cores: usize,
+        /// CPUs to pin to.
+        cpus: usize,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Warning::MoreCoresThanCpus { cores, cpus } => write!(
+                f,
+                "{cores} worker threads on {cpus} CPUs: they take turns; use `.cores({cpus})` or fewer"
+            ),
+            Warning::CpusShared { cores, cpus } => write!(
+                f,
+                "{cores} workers pinned to {cpus} CPUs: some CPUs run more than one worker"
+            ),
+        }
+    }
+}
+
 /// One core's figures.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -33,8 +70,11 @@ pub struct CoreReport {
     /// Pinned or not, and why not.
     pub pinning: Pinning,
     /// Events routed to this core and enqueued (control messages such as
-    /// watermarks not counted).
+    /// watermarks not counted). Always `events_in + abandoned`.
     pub submitted: u64,
+    /// Events enqueued for this core that it never consumed, because the run
+    /// stopped after a failure.
+    pub abandoned: u64,
     /// Events the operator consumed.
     pub events_in: u64,
     /// Results written to the outbox.
@@ -44,16 +84,18 @@ pub struct CoreReport {
     /// Events that reached some of their windows but missed others that had
     /// already closed; each also went to the late outbox.
     pub partly_late: u64,
-    /// Late events left unread when `finish` ended the run.
+    /// Late events nobody read: discarded after the late output handle was
+    /// dropped, or left unread when the run ended without collecting them.
     pub late_unread: u64,
     /// Events discarded at ingress under the `Drop` policy.
     pub dropped: u64,
     /// Events handed back under the `Error` policy.
     pub rejected: u64,
-    /// Results discarded because a core failed while this outbox was full.
+    /// Results (and late events) discarded because a core failed while an
+    /// outbox was full.
     pub outputs_lost: u64,
-    /// Results left in the outbox, unread, when `finish` (not
-    /// `finish_into`) ended the run.
+    /// Results nobody read: discarded after the output handle was dropped,
+    /// or left unread when `finish` (not `finish_into`) ended the run.
     pub outputs_unread: u64,
     /// Watermark messages received.
     pub watermarks: u64,
@@ -79,6 +121,7 @@ impl CoreReport {
             core,
             pinning: Pinning::NotRequested,
             submitted: 0,
+            abandoned: 0,
             events_in: 0,
             events_out: 0,
             late: 0,
@@ -106,6 +149,8 @@ impl CoreReport {
 pub struct Report {
     /// One entry per core, in core order.
     pub cores: Vec<CoreReport>,
+    /// What the settings may have cost (see [`Warning`]).
+    pub warnings: Vec<Warning>,
     /// Wall time from `build` to the end of `finish`.
     pub elapsed: Duration,
 }
@@ -134,6 +179,17 @@ impl Report {
     /// Events dropped at ingress over all cores.
     pub fn dropped(&self) -> u64 {
         self.cores.iter().map(|c| c.dropped).sum()
+    }
+
+    /// Events enqueued and never consumed because a core failed, over all
+    /// cores.
+    pub fn abandoned(&self) -> u64 {
+        self.cores.iter().map(|c| c.abandoned).sum()
+    }
+
+    /// Results nobody read, over all cores.
+    pub fn outputs_unread(&self) -> u64 {
+        self.cores.iter().map(|c| c.outputs_unread).sum()
     }
 
     /// Events enqueued over all cores.
@@ -173,13 +229,19 @@ impl fmt::Display for Report {
                 c.pinning
             )?;
         }
+        for w in &self.warnings {
+            writeln!(f, "warning: {w}")?;
+        }
         write!(
             f,
-            "total: {} in, {} out, {} late, {} dropped, in {:.3} s",
+            "total: {} in, {} out, {} late, {} partly late, {} dropped, {} abandoned, {} unread, in {:.3} s",
             self.events_in(),
             self.events_out(),
             self.late(),
+            self.partly_late(),
             self.dropped(),
+            self.abandoned(),
+            self.outputs_unread(),
             self.elapsed.as_secs_f64()
         )
     }

@@ -8,12 +8,14 @@ use crate::config::Config;
 use crate::error::{BuildError, RuntimeError};
 use crate::input::Input;
 use crate::operator::{OpenContext, Operator};
+use crate::outbox::OutSink;
+use crate::output::{Output, OutputShared, OutputTaken};
 use crate::pipeline::Pipeline;
-use crate::report::{CoreReport, Report};
-use crate::shared::Shared;
-use crate::spsc::{self, Consumer};
+use crate::report::{CoreReport, Report, Warning};
+use crate::shared::{Cause, Shared};
+use crate::spsc;
 use crate::sync::Arc;
-use crate::worker::Worker;
+use crate::worker::{Worker, WorkerExit};
 
 /// The largest queue or outbox the builder accepts, in slots (2^26, 64 Mi):
 /// far above any useful queue, and low enough that rounding up to a power of
@@ -46,6 +48,12 @@ use crate::worker::Worker;
 /// ```
 pub const MAX_RING_CAPACITY: usize = 1 << 26;
 
+/// The most cores (worker threads) a runtime takes: far above any machine
+/// this runs on, low enough that per-core allocations cannot overflow.
+/// More is a [`BuildError::TooManyCores`]; more cores than CPUs is allowed
+/// and named in [`Runtime::warnings`] and the report.
+pub const MAX_CORES: usize = 1024;
+
 /// A running pipeline: one worker thread per core.
 ///
 /// ```
@@ -68,9 +76,10 @@ pub const MAX_RING_CAPACITY: usize = 1 << 26;
 pub struct Runtime<P: Pipeline> {
     pipeline: P,
     shared: Arc<Shared<P::In>>,
-    outboxes: Vec<Consumer<P::Out>>,
-    late_outboxes: Vec<Consumer<P::In>>,
-    threads: Vec<JoinHandle<CoreReport>>,
+    outputs: Arc<OutputShared<P::Out>>,
+    late: Arc<OutputShared<P::In>>,
+    threads: Vec<JoinHandle<WorkerExit<P::Out, P::In>>>,
+    warnings: Vec<Warning>,
     started: Instant,
     /// Holds the state directory for this runtime's lifetime.
     _state_dir: Option<crate::state::StateDirLock>,
@@ -161,35 +170,14 @@ impl RuntimeBuilder {
         &self.config
     }
 
-    /// Starts one worker per core, each with its own instance of the
-    /// pipeline's operator chain.
+    /// Checks the settings, opens every core's state, and starts one worker
+    /// per core, each with its own instance of the pipeline's operator
+    /// chain.
     pub fn build<P: Pipeline>(self, pipeline: P) -> Result<Runtime<P>, BuildError> {
         let config = self.config;
-        if config.cores == 0 {
-            return Err(BuildError::ZeroCores);
-        }
-        if config.queue_capacity < 2 {
-            return Err(BuildError::QueueTooSmall(config.queue_capacity));
-        }
-        for (what, capacity) in [
-            ("queue", config.queue_capacity),
-            ("outbox", config.outbox_capacity),
-        ] {
-            if capacity > MAX_RING_CAPACITY {
-                return Err(BuildError::RingTooLarge {
-                    what,
-                    capacity,
-                    max: MAX_RING_CAPACITY,
-                });
-            }
-        }
-        let cpus = if config.pin_cores {
-            Some(core_affinity::get_core_ids().unwrap_or_default())
-        } else {
-            None
-        };
+        check(&config)?;
         let cores = config.cores;
-        let outbox_capacity = config.outbox_capacity;
+        let (warnings, pins) = plan_cpus(&config);
         // Every core's operator opens its state here, on the building
         // thread, so that a store that cannot open is a build error.
         let state_dir = crate::state::prepare_dir(&config.store, cores)
@@ -207,32 +195,33 @@ impl RuntimeBuilder {
             })?;
             ops.push(op);
         }
+        let outbox_capacity = config.outbox_capacity;
+        let (txs, rxs): (Vec<_>, Vec<_>) =
+            (0..cores).map(|_| spsc::channel(outbox_capacity)).unzip();
+        let (late_txs, late_rxs): (Vec<_>, Vec<_>) =
+            (0..cores).map(|_| spsc::channel(outbox_capacity)).unzip();
         let shared = Arc::new(Shared::new(config));
         let mut rt = Runtime {
             pipeline,
             shared: shared.clone(),
-            outboxes: Vec::with_capacity(cores),
-            late_outboxes: Vec::with_capacity(cores),
+            outputs: OutputShared::new(rxs),
+            late: OutputShared::new(late_rxs),
             threads: Vec::with_capacity(cores),
+            warnings,
             started: Instant::now(),
             _state_dir: state_dir,
         };
-        for (core, op) in ops.into_iter().enumerate() {
-            let (tx, rx) = spsc::channel(outbox_capacity);
-            rt.outboxes.push(rx);
-            let (late_tx, late_rx) = spsc::channel(outbox_capacity);
-            rt.late_outboxes.push(late_rx);
+        let sinks = txs.into_iter().zip(late_txs);
+        for (core, ((op, (tx, late_tx)), pin)) in ops.into_iter().zip(sinks).zip(pins).enumerate() {
             let worker = Worker {
                 core,
                 op,
-                outbox: tx,
-                late: late_tx,
+                outbox: OutSink::new(core, tx, rt.outputs.clone()),
+                late: OutSink::new(core, late_tx, rt.late.clone()),
                 processing_time: rt.pipeline.processing_time(),
                 idle_timeout: rt.pipeline.idle_timeout(),
                 shared: shared.clone(),
-                pin: cpus
-                    .as_ref()
-                    .map(|ids| (!ids.is_empty()).then(|| ids[core % ids.len()])),
+                pin,
             };
             let spawned = std::thread::Builder::new()
                 .name(format!("laminar-core-{core}"))
@@ -247,10 +236,94 @@ impl RuntimeBuilder {
     }
 }
 
+/// The settings a runtime cannot run with, as typed errors.
+fn check(config: &Config) -> Result<(), BuildError> {
+    if config.cores == 0 {
+        return Err(BuildError::ZeroCores);
+    }
+    if config.cores > MAX_CORES {
+        return Err(BuildError::TooManyCores {
+            cores: config.cores,
+            max: MAX_CORES,
+        });
+    }
+    if config.queue_capacity < 2 {
+        return Err(BuildError::QueueTooSmall(config.queue_capacity));
+    }
+    if config.outbox_capacity == 0 {
+        return Err(BuildError::ZeroOutbox);
+    }
+    if config.batch_size == 0 {
+        return Err(BuildError::ZeroBatch);
+    }
+    for (what, capacity) in [
+        ("queue", config.queue_capacity),
+        ("outbox", config.outbox_capacity),
+    ] {
+        if capacity > MAX_RING_CAPACITY {
+            return Err(BuildError::RingTooLarge {
+                what,
+                capacity,
+                max: MAX_RING_CAPACITY,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Which CPU each worker is pinned to, and what the user should know about
+/// running more workers than CPUs.
+type Pin = Option<Option<core_affinity::CoreId>>;
+
+fn plan_cpus(config: &Config) -> (Vec<Warning>, Vec<Pin>) {
+    let mut warnings = Vec::new();
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if config.cores > cpus {
+        warnings.push(Warning::MoreCoresThanCpus {
+            cores: config.cores,
+            cpus,
+        });
+    }
+    if !config.pin_cores {
+        return (warnings, vec![None; config.cores]);
+    }
+    let ids = core_affinity::get_core_ids().unwrap_or_default();
+    if ids.is_empty() {
+        return (warnings, vec![Some(None); config.cores]);
+    }
+    if config.cores > ids.len() {
+        warnings.push(Warning::CpusShared {
+            cores: config.cores,
+            cpus: ids.len(),
+        });
+    }
+    let pins = (0..config.cores)
+        .map(|core| Some(Some(ids[core % ids.len()])))
+        .collect();
+    (warnings, pins)
+}
+
 impl<P: Pipeline> Runtime<P> {
     /// A new input handle with its own rings into every core.
     pub fn input(&self) -> Input<P::In, P::Route> {
         Input::new(self.shared.clone(), self.pipeline.route())
+    }
+
+    /// The handle that reads the pipeline's results, from any thread. Once
+    /// taken, the workers wait for it (backpressure); dropped, the results
+    /// that follow are discarded and counted as unread. Without it,
+    /// [`drain`](Self::drain) and [`finish_into`](Self::finish_into) collect
+    /// the results, with no bound on memory. See [`Output`].
+    pub fn output(&mut self) -> Result<Output<P::Out>, OutputTaken> {
+        self.outputs.take()
+    }
+
+    /// The handle that reads late events (those past their window's end
+    /// plus its allowed lateness, and those that missed some of their
+    /// windows), from any thread; as [`output`](Self::output). Drop it at
+    /// once to discard late events, counted, instead of collecting them.
+    pub fn late_output(&mut self) -> Result<Output<P::In>, OutputTaken> {
+        self.late.take()
     }
 
     /// Number of cores.
@@ -258,97 +331,144 @@ impl<P: Pipeline> Runtime<P> {
         self.shared.cores.len()
     }
 
+    /// What the user should know about the settings the runtime runs with,
+    /// such as more workers than CPUs; also in the final report.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
     /// The pipeline's Mermaid flowchart.
     pub fn describe(&self) -> &'static str {
         self.pipeline.describe()
     }
 
-    /// Moves every result ready now into `buf`; returns how many.
+    /// Moves every result ready now into `buf`; returns how many. Reads
+    /// nothing once [`output`](Self::output) was taken.
     pub fn drain(&mut self, buf: &mut Vec<P::Out>) -> usize {
-        let before = buf.len();
-        for rx in &mut self.outboxes {
-            buf.extend(rx.pop_batch(usize::MAX));
-        }
-        buf.len() - before
+        self.outputs.drain(buf)
     }
 
     /// Moves every late event ready now into `buf`; returns how many. Late
     /// events are those that arrived after their window's end plus its
-    /// allowed lateness; each is also counted in the report.
+    /// allowed lateness, or that missed some of their windows; each is also
+    /// counted in the report. Reads nothing once
+    /// [`late_output`](Self::late_output) was taken.
     pub fn drain_late(&mut self, buf: &mut Vec<P::In>) -> usize {
-        let before = buf.len();
-        for rx in &mut self.late_outboxes {
-            buf.extend(rx.pop_batch(usize::MAX));
-        }
-        buf.len() - before
+        self.late.drain(buf)
     }
 
     /// Closes every input, lets each core drain its inboxes and flush its
-    /// operator, joins the threads, and appends the remaining results to
-    /// `buf`. Input handles still alive are refused from then on with
-    /// [`SubmitError::Closed`](crate::SubmitError). Late events still unread
-    /// are counted in [`late_unread`](crate::CoreReport::late_unread); use
+    /// operator, joins the threads, and appends the results not yet read to
+    /// `buf` (none if [`output`](Self::output) was taken: then this waits
+    /// for that handle's reader). Input handles still alive are refused from
+    /// then on with [`SubmitError::Closed`](crate::SubmitError). Late events
+    /// still unread are discarded and counted in
+    /// [`late_unread`](crate::CoreReport::late_unread); use
     /// [`finish_with_late`](Self::finish_with_late) to keep them.
+    ///
+    /// Never deadlocks on unread results: until a handle is taken, a core
+    /// whose outbox is full keeps the overflow and goes on.
     pub fn finish_into(mut self, buf: &mut Vec<P::Out>) -> Result<Report, RuntimeError> {
+        self.late.detach_if_collecting();
         self.shared.close_all();
-        let mut late_unread = vec![0u64; self.late_outboxes.len()];
-        self.wait(|rt| {
+        let mut late_unread = vec![0u64; self.cores()];
+        let exits = self.wait(|rt| {
             rt.drain(buf);
-            count_unread(&mut rt.late_outboxes, &mut late_unread);
-        })
-        .map(|report| with_counts(report, &[], &late_unread))
+            rt.late.count_unread(&mut late_unread);
+        });
+        let mut reports = Vec::with_capacity(exits.len());
+        for (core, exit) in exits.into_iter().enumerate() {
+            // After everything the core's ring held: the overflow is newer.
+            buf.extend(exit.spill);
+            late_unread[core] += exit.late_spill.len() as u64;
+            reports.push(exit.report);
+        }
+        self.report(reports, &[], &late_unread)
     }
 
-    /// Like [`finish_into`](Self::finish_into), and appends the remaining
-    /// late events to `late`.
+    /// Like [`finish_into`](Self::finish_into), and appends the late events
+    /// not yet read to `late`.
     pub fn finish_with_late(
         mut self,
         buf: &mut Vec<P::Out>,
         late: &mut Vec<P::In>,
     ) -> Result<Report, RuntimeError> {
         self.shared.close_all();
-        self.wait(|rt| {
+        let exits = self.wait(|rt| {
             rt.drain(buf);
             rt.drain_late(late);
-        })
+        });
+        let mut reports = Vec::with_capacity(exits.len());
+        for exit in exits {
+            buf.extend(exit.spill);
+            late.extend(exit.late_spill);
+            reports.push(exit.report);
+        }
+        self.report(reports, &[], &[])
     }
 
     /// Like [`finish_into`](Self::finish_into) for pipelines whose results
-    /// leave through their own terminal stage. Results still in an outbox
-    /// are not lost silently: each is counted in its core's
-    /// [`outputs_unread`](crate::CoreReport::outputs_unread).
+    /// leave through their own terminal stage, or whose results were read
+    /// through [`output`](Self::output). Results and late events nobody read
+    /// are discarded, each counted in its core's
+    /// [`outputs_unread`](crate::CoreReport::outputs_unread) or
+    /// [`late_unread`](crate::CoreReport::late_unread).
     pub fn finish(mut self) -> Result<Report, RuntimeError> {
+        self.outputs.detach_if_collecting();
+        self.late.detach_if_collecting();
         self.shared.close_all();
-        let mut unread = vec![0u64; self.outboxes.len()];
-        let mut late_unread = vec![0u64; self.late_outboxes.len()];
-        self.wait(|rt| {
-            count_unread(&mut rt.outboxes, &mut unread);
-            count_unread(&mut rt.late_outboxes, &mut late_unread);
-        })
-        .map(|report| with_counts(report, &unread, &late_unread))
+        let cores = self.cores();
+        let mut unread = vec![0u64; cores];
+        let mut late_unread = vec![0u64; cores];
+        let exits = self.wait(|rt| {
+            rt.outputs.count_unread(&mut unread);
+            rt.late.count_unread(&mut late_unread);
+        });
+        let mut reports = Vec::with_capacity(exits.len());
+        for (core, exit) in exits.into_iter().enumerate() {
+            unread[core] += exit.spill.len() as u64;
+            late_unread[core] += exit.late_spill.len() as u64;
+            reports.push(exit.report);
+        }
+        self.report(reports, &unread, &late_unread)
     }
 
-    fn wait(&mut self, mut drain: impl FnMut(&mut Self)) -> Result<Report, RuntimeError> {
+    /// Waits for every worker, calling `drain` meanwhile and once after.
+    fn wait(&mut self, mut drain: impl FnMut(&mut Self)) -> Vec<WorkerExit<P::Out, P::In>> {
         while self.threads.iter().any(|t| !t.is_finished()) {
             drain(self);
             std::thread::sleep(Duration::from_micros(50));
         }
-        let mut cores = Vec::with_capacity(self.threads.len());
+        let mut exits = Vec::with_capacity(self.threads.len());
         for (core, t) in self.threads.drain(..).enumerate() {
             match t.join() {
-                Ok(r) => cores.push(r),
+                Ok(exit) => exits.push(exit),
                 // Worker code catches user panics; this is one of our own.
                 Err(_) => {
                     self.shared.fail(
                         core,
-                        crate::shared::FailureKind::Panic,
-                        "the worker thread itself panicked".to_owned(),
+                        Cause::Panic("the worker thread itself panicked".to_owned()),
                     );
-                    cores.push(CoreReport::new(core));
+                    exits.push(WorkerExit {
+                        report: CoreReport::new(core),
+                        spill: Default::default(),
+                        late_spill: Default::default(),
+                    });
                 }
             }
         }
         drain(self);
+        exits
+    }
+
+    /// The final report from the workers' own and the ingress counts, or
+    /// the first failure with that report.
+    fn report(
+        &mut self,
+        mut cores: Vec<CoreReport>,
+        unread: &[u64],
+        late_unread: &[u64],
+    ) -> Result<Report, RuntimeError> {
         for c in &mut cores {
             let t = self.shared.ingress_totals(c.core);
             c.submitted = t.submitted;
@@ -358,35 +478,48 @@ impl<P: Pipeline> Runtime<P> {
             c.blocked_time = Duration::from_nanos(t.blocked_ns);
             c.credits_acquired = t.credits_acquired;
             c.credits_released = t.credits_released;
+            // Every channel is closed, so no submit is under way: what was
+            // queued and not consumed stayed in a ring when the core stopped.
+            c.abandoned = c.submitted.saturating_sub(c.events_in);
+            c.outputs_unread += unread.get(c.core).copied().unwrap_or(0);
+            c.late_unread += late_unread.get(c.core).copied().unwrap_or(0);
         }
-        if let Some((core, kind, message)) = self.shared.failure() {
-            return Err(match kind {
-                crate::shared::FailureKind::Panic => RuntimeError::CorePanicked { core, message },
-                crate::shared::FailureKind::State => RuntimeError::State { core, message },
-            });
-        }
-        Ok(Report {
+        let report = Report {
             cores,
+            warnings: self.warnings.clone(),
             elapsed: self.started.elapsed(),
+        };
+        Err(match self.shared.take_failure() {
+            None => return Ok(report),
+            Some((core, Cause::Panic(message))) => RuntimeError::CorePanicked {
+                core,
+                message,
+                report: Box::new(report),
+            },
+            Some((core, Cause::State(source))) => RuntimeError::State {
+                core,
+                source,
+                report: Box::new(report),
+            },
         })
     }
 }
 
 impl<P: Pipeline> Drop for Runtime<P> {
     /// A runtime dropped without `finish` still stops and joins its cores;
-    /// its unread results are dropped with it.
+    /// its unread results are dropped with it, and an output handle still
+    /// alive gets what the cores had emitted and then ends.
     fn drop(&mut self) {
         if self.threads.is_empty() {
             return;
         }
+        self.outputs.detach();
+        self.late.detach();
         self.shared.close_all();
+        let mut sink = vec![0u64; self.cores()];
         let _ = self.wait(|rt| {
-            for rx in &mut rt.outboxes {
-                rx.pop_batch(usize::MAX).for_each(drop);
-            }
-            for rx in &mut rt.late_outboxes {
-                rx.pop_batch(usize::MAX).for_each(drop);
-            }
+            rt.outputs.count_unread(&mut sink);
+            rt.late.count_unread(&mut sink);
         });
     }
 }
@@ -398,20 +531,4 @@ impl<P: Pipeline> core::fmt::Debug for Runtime<P> {
             .field("config", &self.shared.config)
             .finish_non_exhaustive()
     }
-}
-
-/// Empties each ring, adding how many items it held to its core's count.
-fn count_unread<X>(rings: &mut [Consumer<X>], counts: &mut [u64]) {
-    for (rx, n) in rings.iter_mut().zip(counts) {
-        *n += rx.pop_batch(usize::MAX).count() as u64;
-    }
-}
-
-/// Writes the unread counts into the report.
-fn with_counts(mut report: Report, outputs: &[u64], late: &[u64]) -> Report {
-    for (i, c) in report.cores.iter_mut().enumerate() {
-        c.outputs_unread = outputs.get(i).copied().unwrap_or(0);
-        c.late_unread = late.get(i).copied().unwrap_or(0);
-    }
-    report
 }

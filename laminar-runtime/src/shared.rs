@@ -11,12 +11,12 @@ use crate::idle::Waker;
 use crate::sync::{Arc, AtomicBool, Ordering};
 
 /// Why a core stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum FailureKind {
-    /// User code panicked.
-    Panic,
-    /// State could not be opened or written.
-    State,
+#[derive(Debug)]
+pub(crate) enum Cause {
+    /// User code panicked, with this message.
+    Panic(String),
+    /// State could not be written.
+    State(crate::state::StateError),
 }
 
 pub(crate) struct CoreShared<T> {
@@ -37,7 +37,7 @@ pub(crate) struct Shared<T> {
     /// Set by `finish` after every channel is closed: workers may end.
     pub(crate) closed: AtomicBool,
     failed: AtomicBool,
-    failure: Mutex<Option<(usize, FailureKind, String)>>,
+    failure: Mutex<Option<(usize, Cause)>>,
 }
 
 impl<T> Shared<T> {
@@ -128,21 +128,22 @@ impl<T> Shared<T> {
     }
 
     /// Records the first failure and stops everyone.
-    pub(crate) fn fail(&self, core: usize, kind: FailureKind, message: String) {
+    pub(crate) fn fail(&self, core: usize, cause: Cause) {
         let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
-            *slot = Some((core, kind, message));
+            *slot = Some((core, cause));
         }
         drop(slot);
         self.failed.store(true, Ordering::Release);
         self.wake_all();
     }
 
-    pub(crate) fn failure(&self) -> Option<(usize, FailureKind, String)> {
+    /// The first failure, taken once.
+    pub(crate) fn take_failure(&self) -> Option<(usize, Cause)> {
         self.failure
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .take()
     }
 
     pub(crate) fn ingress_totals(&self, core: usize) -> IngressTotals {

@@ -288,14 +288,19 @@ impl<T> Producer<T> {
 
     /// Makes every item pushed so far visible to the consumer, with one
     /// release store, or none if nothing was pushed since the last publish.
+    /// Returns whether it published anything, so that a caller wakes a
+    /// sleeping consumer only when there is something to see.
     #[inline]
-    pub fn publish(&mut self) {
+    pub fn publish(&mut self) -> bool {
         // Only this half stores `tail`, so a relaxed load returns its own
         // last store, from a line it holds: a publish with nothing new then
         // stores nothing to the line the consumer polls, and the pushes need
         // no bookkeeping of what was published.
         if self.ring.tail.load(Ordering::Relaxed) != self.tail {
             self.store_tail();
+            true
+        } else {
+            false
         }
     }
 

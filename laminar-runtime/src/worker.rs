@@ -2,6 +2,7 @@
 //! in batches, runs the operator, writes to its outbox, and idles without
 //! burning the core.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
@@ -9,10 +10,9 @@ use crate::channel::Receiver;
 use crate::idle::SPINS_BEFORE_PARK;
 use crate::message::{Message, Timestamp};
 use crate::operator::{Emit, Operator};
-use crate::outbox::OutboxEmit;
+use crate::outbox::{OutSink, OutboxEmit};
 use crate::report::{CoreReport, Pinning};
-use crate::shared::{FailureKind, Shared};
-use crate::spsc::Producer;
+use crate::shared::{Cause, Shared};
 use crate::sync::{Arc, Ordering};
 use crate::window::now_ms;
 
@@ -20,8 +20,8 @@ use crate::window::now_ms;
 pub(crate) struct Worker<Op: Operator> {
     pub(crate) core: usize,
     pub(crate) op: Op,
-    pub(crate) outbox: Producer<Op::Out>,
-    pub(crate) late: Producer<Op::In>,
+    pub(crate) outbox: OutSink<Op::Out>,
+    pub(crate) late: OutSink<Op::In>,
     /// The core's watermark follows the wall clock.
     pub(crate) processing_time: bool,
     /// An input silent this long stops holding the watermark back.
@@ -32,11 +32,20 @@ pub(crate) struct Worker<Op: Operator> {
     pub(crate) pin: Option<Option<core_affinity::CoreId>>,
 }
 
+/// What a worker hands back when its thread ends.
+pub(crate) struct WorkerExit<O, I> {
+    pub(crate) report: CoreReport,
+    /// Results a collecting output held beyond its ring, oldest first.
+    pub(crate) spill: VecDeque<O>,
+    /// The same for late events.
+    pub(crate) late_spill: VecDeque<I>,
+}
+
 impl<Op: Operator> Worker<Op>
 where
     Op::In: Send + 'static,
 {
-    pub(crate) fn run(mut self) -> CoreReport {
+    pub(crate) fn run(mut self) -> WorkerExit<Op::Out, Op::In> {
         let mut report = CoreReport::new(self.core);
         report.pinning = match self.pin {
             None => Pinning::NotRequested,
@@ -60,9 +69,19 @@ where
             } else {
                 "a panic with a non-string payload".to_owned()
             };
-            shared.fail(self.core, FailureKind::Panic, message);
+            shared.fail(self.core, Cause::Panic(message));
         }
-        report
+        let mut lost = 0;
+        let spill = self.outbox.close(&shared, &mut lost);
+        let late_spill = self.late.close(&shared, &mut lost);
+        report.outputs_lost += lost;
+        report.outputs_unread = self.outbox.discarded;
+        report.late_unread = self.late.discarded;
+        WorkerExit {
+            report,
+            spill,
+            late_spill,
+        }
     }
 
     fn work(&mut self, report: &mut CoreReport) {
@@ -71,8 +90,8 @@ where
         let batch = shared.config.batch_size.max(1);
         let op = &mut self.op;
         let mut out = OutboxEmit {
-            tx: &mut self.outbox,
-            late_tx: &mut self.late,
+            out: &mut self.outbox,
+            late_out: &mut self.late,
             shared,
             emitted: 0,
             late: 0,
@@ -186,11 +205,12 @@ where
                 }
             }
             // Before the worker can idle: results wait unpublished only
-            // while it works. (Its outboxes publish on drop too, when it
-            // ends.)
+            // while it works. (Its outboxes publish when it ends, too.)
+            out.out.tick();
+            out.late_out.tick();
             out.publish();
             if let Some(e) = out.failure.take() {
-                shared.fail(core, FailureKind::State, e.to_string());
+                shared.fail(core, Cause::State(e));
                 break;
             }
             if work > 0 {
@@ -203,7 +223,7 @@ where
             {
                 op.on_end(&mut out);
                 if let Some(e) = out.failure.take() {
-                    shared.fail(core, FailureKind::State, e.to_string());
+                    shared.fail(core, Cause::State(e));
                 }
                 break;
             }
@@ -212,14 +232,18 @@ where
                 core::hint::spin_loop();
             } else {
                 report.parks += 1;
-                shared.cores[core].waker.sleep_unless(|| {
-                    shared.is_failed()
-                        || shared.closed.load(Ordering::Acquire)
-                        || shared.cores[core].has_pending.load(Ordering::Acquire)
-                        || inputs
-                            .iter_mut()
-                            .any(|c| !c.rx.is_empty() || c.shared.is_closed())
-                });
+                shared.cores[core]
+                    .waker
+                    .sleep_unless(crate::idle::PARK_TIMEOUT, || {
+                        shared.is_failed()
+                            || shared.closed.load(Ordering::Acquire)
+                            || shared.cores[core].has_pending.load(Ordering::Acquire)
+                            || inputs
+                                .iter_mut()
+                                .any(|c| !c.rx.is_empty() || c.shared.is_closed())
+                            || out.out.can_flush()
+                            || out.late_out.can_flush()
+                    });
             }
         }
         report.events_out = out.emitted;

@@ -63,7 +63,7 @@ fn block_delivers_everything_once_in_order() {
                             let n = input
                                 .submit_iter((seq..end).map(|q| Ev::new(p, key_for(p, q), q)))
                                 .unwrap();
-                            assert_eq!(n as u64, end - seq);
+                            assert_eq!(n.queued as u64, end - seq);
                             seq = end;
                         }
                     }
@@ -216,7 +216,7 @@ fn error_hands_the_event_back_and_recovers() {
     let mut seq = 1;
     let refused = loop {
         match input.submit(ev(seq)) {
-            Ok(()) => seq += 1,
+            Ok(_) => seq += 1,
             Err(e) => break e,
         }
     };
@@ -263,7 +263,7 @@ fn error_hands_the_event_back_and_recovers() {
     let mut rounds = 0u64;
     loop {
         match input.submit(pending) {
-            Ok(()) => break,
+            Ok(_) => break,
             Err(SubmitError::Backpressure { event, .. }) => {
                 // The credits come back right after the batch; a few tries
                 // may still see them out.
@@ -282,7 +282,7 @@ fn error_hands_the_event_back_and_recovers() {
         let mut e = ev(s);
         loop {
             match input.submit(e) {
-                Ok(()) => break,
+                Ok(_) => break,
                 Err(SubmitError::Backpressure { event, .. }) => {
                     assert_eq!(event, ev(s));
                     e = event;

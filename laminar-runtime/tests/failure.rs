@@ -75,7 +75,9 @@ fn runtime(poison: u64, with: PanicWith, outbox: usize, fanout: u32) -> Runtime<
 
 fn expect_panicked(result: Result<laminar_runtime::Report, RuntimeError>, message: &str) {
     match result {
-        Err(RuntimeError::CorePanicked { core, message: m }) => {
+        Err(RuntimeError::CorePanicked {
+            core, message: m, ..
+        }) => {
             assert_eq!(core, 1);
             assert_eq!(m, message);
         }
@@ -102,7 +104,7 @@ fn submitter_sees_failed_then_finish_reports_the_panic() {
                 };
                 let ev = Ev::new(0, key, seq);
                 match input.submit(ev) {
-                    Ok(()) => seq += 1,
+                    Ok(_) => seq += 1,
                     Err(e) => return (e, ev, seq, input),
                 }
             }
@@ -162,11 +164,12 @@ fn other_threads_are_refused_after_a_failure() {
 
 #[test]
 fn finish_does_not_hang_while_a_blocked_submitter_holds_its_channel() {
-    // The cores stall on full outboxes (one event fills one), so they free
-    // no credit; a sender blocked on credit holds its channel; `finish`
-    // must still close that channel, drain the outboxes and report the
-    // panic that comes once core 1 moves on. (`finish` hung here until a
-    // blocked sender learned to give up when the runtime closes.)
+    // The cores stall on full outboxes (one event fills one) while their
+    // reader waits for `finish` to begin, so they free no credit; a sender
+    // blocked on credit holds its channel; `finish` must still close that
+    // channel and report the panic that comes once the reader lets core 1
+    // move on. (`finish` hung here until a blocked sender learned to give
+    // up when the runtime closes.)
     quiet_poison(|| {
         for round in 0..5u64 {
             let (poison, normal) = keys();
@@ -175,8 +178,19 @@ fn finish_does_not_hang_while_a_blocked_submitter_holds_its_channel() {
                 .copied()
                 .filter(|&k| core_of(k, CORES) == 1)
                 .collect();
-            let rt = runtime(poison, PanicWith::Literal, 64, 200);
+            let mut rt = runtime(poison, PanicWith::Literal, 64, 200);
             let mut input = rt.input();
+            // A reader holding the output handle makes a full outbox wait
+            // for it (without one, a core would keep the overflow and go on).
+            let output = rt.output().unwrap();
+            let finishing = Arc::new(AtomicBool::new(false));
+            let go = finishing.clone();
+            let reader = std::thread::spawn(move || {
+                while !go.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
+                output.count()
+            });
             let pulled = Arc::new(AtomicU64::new(0));
             let count = pulled.clone();
             let submitter = std::thread::spawn(move || {
@@ -206,20 +220,23 @@ fn finish_does_not_hang_while_a_blocked_submitter_holds_its_channel() {
                 );
                 std::thread::yield_now();
             }
+            finishing.store(true, Ordering::SeqCst);
             expect_panicked(rt.finish(), "poisoned");
+            reader.join().unwrap();
             assert_eq!(
                 pulled.load(Ordering::SeqCst),
                 QUEUE as u64 + 1,
                 "more credits than slots"
             );
             match submitter.join().unwrap() {
-                // `finish` began before the core failed: `Closed`, with the
-                // very event that waited.
-                Err(SubmitError::Closed(back)) => {
+                // `Closed` if `finish` began before the core failed (the
+                // reader starts just before it), else `Failed`; either way
+                // with the very event that waited.
+                Err(SubmitError::Closed(back) | SubmitError::Failed(back)) => {
                     assert_eq!(back.seq, QUEUE as u64);
                     assert_eq!(core_of(back.key, CORES), 1);
                 }
-                other => panic!("expected Closed, got {other:?}"),
+                other => panic!("expected Closed or Failed, got {other:?}"),
             }
         }
     });
@@ -249,7 +266,7 @@ fn finish_does_not_hang_while_another_thread_keeps_submitting() {
                     };
                     let ev = Ev::new(0, key, seq);
                     match input.submit(ev) {
-                        Ok(()) => {
+                        Ok(_) => {
                             if seq == poison_at {
                                 flag.store(true, Ordering::SeqCst);
                             }

@@ -59,7 +59,7 @@ fn a_core_with_one_event_in_a_long_batch_gets_it_published() {
     // 999 events for core 0 around a single one for core 1, which alone
     // never fills a credit batch.
     let batch = (0..1000u64).map(|seq| Ev::new(0, if seq == 500 { lone } else { busy }, seq));
-    assert_eq!(input.submit_iter(batch).unwrap(), 1000);
+    assert_eq!(input.submit_iter(batch).unwrap().queued, 1000);
     let mut out = Vec::new();
     drain_until(&mut rt, &mut out, "all 1000 results", |o| {
         events(o).len() == 1000
