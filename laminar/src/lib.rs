@@ -40,18 +40,19 @@ pub use laminar_runtime::state::{Codec, MemStore, StateError, StateStore, StoreC
 pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
 pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
 pub use laminar_runtime::{
-    BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups, MAX_RING_CAPACITY,
-    Message, Operator, Pinning, Pipeline, Policy, Report, RoundRobin, Route, Runtime,
-    RuntimeBuilder, RuntimeError, SubmitError, Timestamp, credit, message, operator, pipeline,
-    routing, spsc,
+    Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
+    MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
+    Policy, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime, RuntimeBuilder,
+    RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, credit, message, operator,
+    pipeline, routing, spsc,
 };
 
 /// Everything a pipeline author needs in scope.
 pub mod prelude {
     pub use crate::stream;
     pub use crate::{
-        Aggregate, Emit, Input, NoOutput, Operator, Pipeline, Policy, Report, Runtime, SubmitError,
-        Windowed,
+        Admission, Aggregate, Emit, Input, NoOutput, Operator, Output, Pipeline, Policy, Report,
+        Runtime, SubmitError, Windowed,
     };
 }
 
