@@ -56,6 +56,11 @@ pub const MAX_CORES: usize = 1024;
 
 /// A running pipeline: one worker thread per core.
 ///
+/// Collect at the end: submit, drop the input, and `finish_into` a buffer.
+/// This never deadlocks, however many results there are: until an output
+/// handle is taken, a core whose outbox is full keeps the overflow (memory
+/// grows with what is unread).
+///
 /// ```
 /// # use laminar_runtime::{operator::{Emit, Operator}, pipeline::Pipeline, routing::RoundRobin, Runtime};
 /// # struct Sq; impl Operator for Sq { type In = u64; type Out = u64;
@@ -71,6 +76,28 @@ pub const MAX_CORES: usize = 1024;
 /// out.sort();
 /// assert_eq!(out, [1, 4, 9]);
 /// assert_eq!(report.events_in(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Or read while running, the way a service does: one thread submits,
+/// another owns the [`Output`] handle. A taken handle applies backpressure,
+/// so memory stays bounded.
+///
+/// ```
+/// # use laminar_runtime::{operator::{Emit, Operator}, pipeline::Pipeline, routing::RoundRobin, Runtime};
+/// # struct Sq; impl Operator for Sq { type In = u64; type Out = u64;
+/// #   fn on_event<E: Emit<u64>>(&mut self, e: u64, o: &mut E) { o.emit(e * e) } }
+/// # struct P; impl Pipeline for P { type In = u64; type Out = u64; type Op = Sq; type Route = RoundRobin;
+/// #   fn route(&self) -> RoundRobin { RoundRobin::default() } fn instantiate(&self, _: usize) -> Sq { Sq } }
+/// let mut rt = Runtime::builder().cores(2).outbox_capacity(64).build(P)?;
+/// let output = rt.output()?;
+/// let reader = std::thread::spawn(move || output.count());
+/// let mut input = rt.input();
+/// let submitter = std::thread::spawn(move || input.submit_iter(0..100_000).map(|a| a.queued));
+/// assert_eq!(submitter.join().unwrap()?, 100_000);
+/// let report = rt.finish()?;
+/// assert_eq!(reader.join().unwrap(), 100_000);
+/// assert_eq!(report.outputs_unread(), 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Runtime<P: Pipeline> {
