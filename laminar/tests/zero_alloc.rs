@@ -108,6 +108,49 @@ fn runtime_blocks(n: u64) -> (u64, u64) {
     (during, total)
 }
 
+/// Blocks allocated while `n` events go through a 2-core runtime whose
+/// results a reader thread takes through the output handle, with small
+/// outboxes so that the cores wait for it (the backpressure path).
+fn handle_blocks(n: u64) -> (u64, u64) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let p = stream! {
+        Bid
+        -> key_by(|b| b.auction)
+        -> map(|b| b.price)
+    };
+    let mut rt = Runtime::builder()
+        .cores(2)
+        .queue_capacity(256)
+        .outbox_capacity(256)
+        .build(p)
+        .expect("runtime");
+    let mut output = rt.output().expect("output");
+    let seen = Arc::new(AtomicU64::new(0));
+    let count = seen.clone();
+    let reader = std::thread::spawn(move || {
+        while output.recv().is_ok() {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    });
+    let mut input = rt.input();
+    input.submit_iter((0..10_000).map(bid)).expect("submit");
+    while seen.load(Ordering::Relaxed) < 10_000 {
+        std::thread::yield_now();
+    }
+    let before = blocks();
+    input.submit_iter((0..n).map(bid)).expect("submit");
+    while seen.load(Ordering::Relaxed) < 10_000 + n {
+        std::thread::yield_now();
+    }
+    let during = blocks() - before;
+    drop(input);
+    let report = rt.finish().expect("finish");
+    reader.join().expect("reader");
+    assert_eq!(report.events_out(), n + 10_000);
+    (during, seen.load(Ordering::Relaxed))
+}
+
 /// A tumbling count per key over 64 keys, one event per millisecond, so
 /// 10 ms windows open and close all the time; watermarks every 64 events.
 fn window_chain_blocks(n: u64) -> (u64, u64) {
@@ -213,6 +256,15 @@ fn main() {
     assert!(
         large <= small,
         "allocations grew with the number of events: {small} blocks for 100k, {large} for 1M"
+    );
+
+    let (small, seen_small) = handle_blocks(100_000);
+    let (large, seen_large) = handle_blocks(1_000_000);
+    assert_eq!((seen_small, seen_large), (110_000, 1_010_000));
+    println!("runtime, 2 cores, output handle: {small} blocks for 100k events, {large} for 1M");
+    assert!(
+        large <= small,
+        "allocations grew with the number of events through the handle: {small} blocks for 100k, {large} for 1M"
     );
 
     let (small, counted_small) = window_chain_blocks(100_000);
