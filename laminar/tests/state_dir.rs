@@ -110,6 +110,7 @@ fn a_missing_state_dir_is_created() {
     assert!(dir.join("core-0").is_dir() && dir.join("core-1").is_dir());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_state_dir_that_is_not_writable_fails_build() {
     use std::os::unix::fs::PermissionsExt;
@@ -131,6 +132,7 @@ fn a_state_dir_that_is_not_writable_fails_build() {
     eprintln!("skipped: this process can write to a 0555 directory");
 }
 
+#[cfg(unix)]
 fn not_writable(dir: &Path) {
     let r = Runtime::builder().cores(1).state_dir(dir).build(counts());
     let e = build_error(r, true);
@@ -273,6 +275,7 @@ fn a_corrupt_state_file_fails_build() {
 /// Tests that need a file system of their own run themselves again in a
 /// child process, inside a private mount namespace with a tmpfs at this
 /// path.
+#[cfg(unix)]
 const TMPFS_ENV: &str = "LAMINAR_TEST_TMPFS";
 
 /// Runs test `name` again in a child process with a tmpfs mounted with
@@ -282,19 +285,20 @@ const TMPFS_ENV: &str = "LAMINAR_TEST_TMPFS";
 /// returns.
 #[cfg(target_os = "linux")]
 fn in_tmpfs(name: &str, options: &str) {
+    let mnt = TempDir::new("tmpfs");
     let can = std::process::Command::new("unshare")
         .args([
             "-m",
             "sh",
             "-c",
-            "mount -t tmpfs -o size=4k laminar-probe /mnt",
+            "mount -t tmpfs -o size=4k laminar-probe \"$0\"",
         ])
+        .arg(&mnt.0)
         .output();
     if !can.as_ref().is_ok_and(|o| o.status.success()) {
         eprintln!("skipped: cannot mount a tmpfs in a private mount namespace ({can:?})");
         return;
     }
-    let mnt = TempDir::new("tmpfs");
     let child = std::process::Command::new("unshare")
         .args([
             "-m",
