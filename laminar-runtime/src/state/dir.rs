@@ -110,7 +110,7 @@ fn lock_dir(dir: &Path) -> Result<File, StateError> {
         .truncate(false)
         .open(&path)
         .map_err(dir_err(dir))?;
-    match file.try_lock() {
+    match super::mmap::try_lock_patiently(&file) {
         Ok(()) => {}
         Err(fs::TryLockError::WouldBlock) => {
             return Err(StateError::Locked {

@@ -280,7 +280,8 @@ fn check_fingerprint(
 /// by anything else while the store has it open: the map assumes it owns the
 /// file. `open` takes an exclusive advisory lock (`flock`) on it, so a second
 /// `MmapStore` on the same path, in this or another process, fails with
-/// [`io::ErrorKind::WouldBlock`]; a process that ignores advisory locks and
+/// [`io::ErrorKind::WouldBlock`] (after trying for 250 ms: a lock just
+/// released can linger while another thread forks); a process that ignores advisory locks and
 /// truncates the file makes this process die of `SIGBUS` on its next access
 /// to the lost pages, and one that writes to it can change values this store
 /// has already handed out.
@@ -422,11 +423,31 @@ fn map_file(file: &File, path: &Path) -> Result<MmapMut, StateError> {
 
 /// Takes an exclusive advisory lock on `file`, or fails if someone holds it.
 fn lock(file: &File, path: &Path) -> Result<(), StateError> {
-    match file.try_lock() {
+    match try_lock_patiently(file) {
         Ok(()) => Ok(()),
         // File systems without locks: the restriction is still documented.
         Err(fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => Ok(()),
         Err(e) => Err(io_err(path)(e.into())),
+    }
+}
+
+/// `file.try_lock()`, tried again for up to 250 ms while it would block.
+///
+/// A `flock` belongs to the open file, and a process that forks (any
+/// thread spawning a child) shares the open file with the child until the
+/// child's `exec` closes it: for that moment, a lock released by closing
+/// the file here is still held. A runtime built right after another one on
+/// the same files finished would fail for that reason alone; waiting a
+/// little tells it from a holder that is really alive.
+pub(crate) fn try_lock_patiently(file: &File) -> Result<(), fs::TryLockError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(250);
+    loop {
+        match file.try_lock() {
+            Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            r => return r,
+        }
     }
 }
 
