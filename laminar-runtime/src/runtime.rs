@@ -187,6 +187,50 @@ impl RuntimeBuilder {
     /// Keep the state of stateful stages (`reduce`, `fold`, `process`) in
     /// memory-mapped files under `dir`, one per core and stage, instead of
     /// in memory. The pipeline's stages stay the same.
+    ///
+    /// # What the directory keeps
+    ///
+    /// The keyed values of `reduce`, `fold` and `process`, in
+    /// `dir/core-<n>/<stage>.state`, so a later run on the same directory
+    /// goes on from them. Nothing else: not the contents of open windows,
+    /// not `process` timers (a key's state survives, a timer it set does
+    /// not fire in the next run), not watermarks, not input positions. No
+    /// checkpoint ties the state to the input: events fed again after a
+    /// restart are applied again. Writes reach the OS page cache at once
+    /// (a process crash loses nothing) and are synced at the end of input;
+    /// a power loss can lose what was written since. A write torn by a
+    /// crash is cut off at the next open.
+    ///
+    /// # What `build` checks
+    ///
+    /// Before any event is taken, `build` returns
+    /// [`BuildError::State`] with a [`StateError`](crate::state::StateError)
+    /// that says, in words, what to do:
+    ///
+    /// - the path exists and is not a directory: `NotADirectory` (a missing
+    ///   directory is created);
+    /// - the directory cannot be written: `NotWritable`;
+    /// - another live runtime uses it: `Locked`, with that process's id
+    ///   (the lock, `dir/laminar.lock`, is released when the runtime is
+    ///   finished or dropped);
+    /// - it was written with another core count (recorded in
+    ///   `dir/laminar.manifest` at the first build): `CoresChanged`, as
+    ///   state is kept on the core that owns its key and rescaling is not
+    ///   supported yet;
+    /// - a stage's key or value type is not the one its file was written
+    ///   with (by `std::any::type_name`; a changed definition under the same
+    ///   name is not caught): `TypeChanged`, naming the stage and both types;
+    /// - a state file is damaged in the middle of its log: `Corrupt`, with
+    ///   the file and offset; one that is not a state file (or all zeroes):
+    ///   `BadHeader`; one of another format version: `UnsupportedVersion`;
+    /// - the disk has no room for a store's preallocation (1 MiB per core
+    ///   and stage): `NoSpace`.
+    ///
+    /// A full disk during the run stops it like any store failure:
+    /// [`finish`](Runtime::finish) returns [`RuntimeError::State`] naming
+    /// the core; disk blocks are reserved before they are written, so it is
+    /// never `SIGBUS` (on file systems with `fallocate`; see
+    /// [`state::mmap`](crate::state::mmap)).
     pub fn state_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
         self.config.store = crate::state::StoreChoice::Mmap(dir.into());
         self

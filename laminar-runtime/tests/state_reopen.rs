@@ -105,7 +105,7 @@ fn reopen_after_compaction() {
     s.inner_mut().compact().unwrap();
     let m = s.inner();
     assert_eq!(m.dead_bytes(), 0);
-    assert_eq!(m.data_len(), 8 + m.live_bytes());
+    assert_eq!(m.data_len(), m.header_len() + m.live_bytes());
     assert!(m.data_len() < before);
     assert_eq!(contents(&s), model);
     let mut s = reopen(s, &model);

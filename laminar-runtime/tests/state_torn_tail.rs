@@ -1,9 +1,12 @@
 //! A crash in the middle of the last write: for every length that cuts the
 //! last record short (the file truncated there, or the rest of the record
 //! zeroed or overwritten with garbage, as an unfinished page write leaves
-//! it), reopening gives exactly the records before it with their values,
-//! never garbage; and a put after that reopen is durable: it is there on
-//! the next reopen, and nothing of the torn record comes back.
+//! it, or its head zeroed and the rest there, as a lost page leaves it),
+//! reopening gives exactly the records before it with their values, never
+//! garbage nor an error: with no valid record after it, a damaged last
+//! record is a torn write (damage with valid records after it is
+//! `state_corruption.rs`). And a put after that reopen is durable: it is
+//! there on the next reopen, and nothing of the torn record comes back.
 
 use std::path::Path;
 
@@ -72,20 +75,38 @@ fn every_cut_inside_the_last_record_keeps_the_ones_before() {
     for cut in start..=end {
         // All N records survive only when nothing is cut.
         let n = if cut == end { N } else { N - 1 };
-        let tears: [(&str, Vec<u8>); 3] = [
-            ("truncated", bytes[..cut].to_vec()),
-            ("zeroed", {
-                let mut b = bytes.clone();
-                b[cut..end].fill(0);
-                b
-            }),
-            ("garbage", {
-                let mut b = bytes.clone();
-                b[cut..end].fill(0xA5);
-                b
-            }),
+        let tears: [(&str, Vec<u8>, usize); 4] = [
+            ("truncated", bytes[..cut].to_vec(), n),
+            (
+                "zeroed",
+                {
+                    let mut b = bytes.clone();
+                    b[cut..end].fill(0);
+                    b
+                },
+                n,
+            ),
+            (
+                "garbage",
+                {
+                    let mut b = bytes.clone();
+                    b[cut..end].fill(0xA5);
+                    b
+                },
+                n,
+            ),
+            // The head lost up to the cut, the rest there.
+            (
+                "head lost",
+                {
+                    let mut b = bytes.clone();
+                    b[start..cut].fill(0);
+                    b
+                },
+                if cut == start { N } else { N - 1 },
+            ),
         ];
-        for (how, torn) in tears {
+        for (how, torn, n) in tears {
             let what = format!("{how} at {cut} (record {start}..{end})");
             std::fs::write(&copy.0, &torn).unwrap();
             assert_holds(&copy.0, n, None, &what);

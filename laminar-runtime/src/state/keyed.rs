@@ -5,7 +5,7 @@
 use core::hash::Hash;
 use core::ops::RangeBounds;
 
-use super::mmap::{MmapOptions, MmapStore};
+use super::mmap::{Fingerprint, MmapOptions, MmapStore};
 use super::{Codec, MemStore, StateError, StateStore, StoreChoice, Typed};
 use crate::operator::OpenContext;
 
@@ -26,7 +26,10 @@ impl<K, V> Default for KeyedStore<K, V> {
 
 impl<K, V> KeyedStore<K, V> {
     /// Opens the store the runtime chose for stage `stage` on this core:
-    /// `<dir>/core-<n>/<stage>.state` for the memory-mapped one.
+    /// `<dir>/core-<n>/<stage>.state` for the memory-mapped one, which
+    /// records the stage and the names of `K` and `V` when it is created and
+    /// checks them when it is opened again
+    /// ([`StateError::TypeChanged`] if they differ).
     pub fn open(&mut self, cx: &OpenContext, stage: &str) -> Result<(), StateError> {
         let StoreChoice::Mmap(dir) = &cx.store else {
             return Ok(());
@@ -36,7 +39,11 @@ impl<K, V> KeyedStore<K, V> {
             path: dir.clone(),
             source,
         })?;
-        let store = MmapStore::open(dir.join(format!("{stage}.state")), MmapOptions::default())?;
+        let store = MmapStore::open_as(
+            dir.join(format!("{stage}.state")),
+            MmapOptions::default(),
+            &Fingerprint::of::<K, V>(stage),
+        )?;
         *self = KeyedStore::Mapped(Typed::new(store));
         Ok(())
     }

@@ -30,6 +30,6 @@ pub(crate) use dir::prepare_dir;
 pub use error::StateError;
 pub use keyed::KeyedStore;
 pub use mem::MemStore;
-pub use mmap::{MmapOptions, MmapStore, SyncPolicy};
+pub use mmap::{Fingerprint, MmapOptions, MmapStore, SyncPolicy};
 pub use store::{ByteStore, StateStore, StoreChoice};
 pub use typed::Typed;
