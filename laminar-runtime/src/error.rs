@@ -44,7 +44,7 @@ pub enum BuildError {
         max: usize,
     },
     /// The state directory, or a core's state store, could not be opened.
-    #[error("{}could not open its state: {source}", core.map_or(String::new(), |c| format!("core {c} ")))]
+    #[error("{}: {source}", core.map_or("the state directory cannot be used".to_owned(), |c| format!("core {c} could not open its state")))]
     State {
         /// The core whose store failed; `None` for the directory itself.
         core: Option<usize>,

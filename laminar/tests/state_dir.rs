@@ -375,8 +375,14 @@ fn full_disk_child(mnt: &Path) {
     drop(input);
     let mut out = Vec::new();
     match rt.finish_into(&mut out) {
-        Err(RuntimeError::State { core, message }) => {
+        Err(RuntimeError::State { core, source, .. }) => {
             assert_eq!(core, 0);
+            // The cause is typed, not a string: a service can match on it.
+            assert!(
+                matches!(source, laminar::StateError::NoSpace { .. }),
+                "{source:?}"
+            );
+            let message = source.to_string();
             assert!(message.contains("no room to grow state file"), "{message}");
         }
         other => panic!("{other:?} after {submitted} events"),
