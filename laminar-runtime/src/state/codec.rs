@@ -28,6 +28,15 @@ fn encode_fixed<T: 'static>(value: &T, out: &mut Vec<u8>) -> bool {
     false
 }
 
+/// A fixed-width integer stored with another length.
+#[derive(Debug, thiserror::Error)]
+#[error("expected {expected} bytes for {ty}, found {found}")]
+struct WidthMismatch {
+    expected: usize,
+    ty: &'static str,
+    found: usize,
+}
+
 /// Decodes a fixed-width integer `T`, if `T` is one; `Some(Err)` for a
 /// wrong length.
 #[inline(always)]
@@ -36,12 +45,11 @@ fn decode_fixed<T: 'static>(bytes: &[u8]) -> Option<Result<T, StateError>> {
         ($($t:ty),*) => {$(
             if TypeId::of::<T>() == TypeId::of::<$t>() {
                 let Ok(raw) = <[u8; core::mem::size_of::<$t>()]>::try_from(bytes) else {
-                    return Some(Err(StateError::Codec(format!(
-                        "expected {} bytes for {}, found {}",
-                        core::mem::size_of::<$t>(),
-                        stringify!($t),
-                        bytes.len()
-                    ))));
+                    return Some(Err(StateError::Codec(Box::new(WidthMismatch {
+                        expected: core::mem::size_of::<$t>(),
+                        ty: stringify!($t),
+                        found: bytes.len(),
+                    }))));
                 };
                 // The type check above is a constant after monomorphization:
                 // this moves the value out as `T` without a copy or a box.
@@ -77,7 +85,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Codec for T {
             return Ok(());
         }
         let buf = std::mem::take(out);
-        *out = postcard::to_extend(self, buf).map_err(|e| StateError::Codec(e.to_string()))?;
+        *out = postcard::to_extend(self, buf).map_err(|e| StateError::Codec(Box::new(e)))?;
         Ok(())
     }
 
@@ -86,7 +94,7 @@ impl<T: Serialize + DeserializeOwned + 'static> Codec for T {
         if let Some(fixed) = decode_fixed(bytes) {
             return fixed;
         }
-        postcard::from_bytes(bytes).map_err(|e| StateError::Codec(e.to_string()))
+        postcard::from_bytes(bytes).map_err(|e| StateError::Codec(Box::new(e)))
     }
 }
 
@@ -119,5 +127,18 @@ mod tests {
         buf.clear();
         (7u64, 8u64).encode(&mut buf).unwrap();
         assert_eq!(buf, [7, 8]);
+    }
+
+    #[test]
+    fn errors_keep_the_codecs_own_error_as_their_source() {
+        use std::error::Error as _;
+        let err = String::decode(&[0xff, 0xff, 0xff]).unwrap_err();
+        let source = err.source().expect("a source");
+        assert!(source.is::<postcard::Error>(), "{source:?}");
+        let err = u64::decode(&[1, 2, 3]).unwrap_err();
+        assert_eq!(
+            err.source().map(ToString::to_string).as_deref(),
+            Some("expected 8 bytes for u64, found 3")
+        );
     }
 }

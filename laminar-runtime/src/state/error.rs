@@ -17,9 +17,11 @@ pub enum StateError {
         /// What the OS said.
         source: std::io::Error,
     },
-    /// A key or value could not be encoded or decoded.
+    /// A key or value could not be encoded or decoded; the codec's own
+    /// error is the [`source`](std::error::Error::source) (a
+    /// `postcard::Error`, or a fixed-width integer of the wrong length).
     #[error("state codec: {0}")]
-    Codec(String),
+    Codec(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A non-empty file that does not start with a valid state header: a
     /// file of some other program, or one whose header never reached the
     /// disk (all zeroes, say). Left as it is.
