@@ -125,28 +125,25 @@ impl<T> OutputShared<T> {
             }
         }
     }
+}
 
-    /// Hands the rings to a new handle, once.
-    pub(crate) fn take(self: &Arc<Self>) -> Result<Output<T>, OutputTaken> {
-        let rings = self
-            .rings
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .ok_or(OutputTaken)?;
-        // A handle taken after a drop-detach keeps detaching: the first
-        // handle's drop was the user's word that these results are unwanted.
-        let _ = self
-            .mode
-            .compare_exchange(COLLECT, HANDLE, Ordering::AcqRel, Ordering::Acquire);
-        Ok(Output {
-            rings,
-            shared: self.clone(),
-            buf: VecDeque::new(),
-            buf_core: 0,
-            next: 0,
-        })
+/// Hands the rings of `shared` to a new handle, once: a handle dropped
+/// gives its rings back for counting, not for a second handle. (A free
+/// function: under loom, `Arc` is not a method receiver.)
+pub(crate) fn take<T>(shared: &Arc<OutputShared<T>>) -> Result<Output<T>, OutputTaken> {
+    let mut slot = shared.rings.lock().unwrap_or_else(|e| e.into_inner());
+    if shared.mode.load(Ordering::Acquire) != COLLECT {
+        return Err(OutputTaken);
     }
+    let rings = slot.take().ok_or(OutputTaken)?;
+    shared.mode.store(HANDLE, Ordering::Release);
+    Ok(Output {
+        rings,
+        shared: shared.clone(),
+        buf: VecDeque::new(),
+        buf_core: 0,
+        next: 0,
+    })
 }
 
 /// The reading end of one output of a running pipeline: its results

@@ -386,7 +386,7 @@ impl<P: Pipeline> Runtime<P> {
     /// [`drain`](Self::drain) and [`finish_into`](Self::finish_into) collect
     /// the results, with no bound on memory. See [`Output`].
     pub fn output(&mut self) -> Result<Output<P::Out>, OutputTaken> {
-        self.outputs.take()
+        crate::output::take(&self.outputs)
     }
 
     /// The handle that reads late events (those past their window's end
@@ -394,7 +394,7 @@ impl<P: Pipeline> Runtime<P> {
     /// windows), from any thread; as [`output`](Self::output). Drop it at
     /// once to discard late events, counted, instead of collecting them.
     pub fn late_output(&mut self) -> Result<Output<P::In>, OutputTaken> {
-        self.late.take()
+        crate::output::take(&self.late)
     }
 
     /// Number of cores.

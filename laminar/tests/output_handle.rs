@@ -109,8 +109,10 @@ fn a_handle_dropped_unread_never_stalls_and_its_results_are_counted() {
 fn each_output_has_one_handle() {
     let p = stream! { u64 -> map(|x| x) };
     let mut rt = Runtime::builder().cores(1).build(p).expect("runtime");
-    let _out = rt.output().expect("first take");
+    let out = rt.output().expect("first take");
     assert!(rt.output().is_err(), "a second handle to the same output");
+    drop(out);
+    assert!(rt.output().is_err(), "a handle after the first was dropped");
     let _late = rt.late_output().expect("the late output is its own");
     assert!(rt.late_output().is_err());
 }
