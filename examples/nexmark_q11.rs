@@ -14,28 +14,18 @@
 //! sessions, and how many there were.
 //!
 //! Bids come from the `nexmark` crate's generator, stripped of their strings
-//! before they are submitted.
+//! before they are submitted; the pipeline is [`laminar_examples::nexmark::q11`].
 
-#[path = "nexmark_common.rs"]
-mod common;
-
-use common::{Bid, event_count, generate, print_footer, run, secs};
 use laminar::prelude::*;
+use laminar_examples::driver::{event_count, generate, print_footer, run, secs};
+use laminar_examples::nexmark::q11;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bids = generate(event_count()?);
 
-    let q11 = stream! {
-        Bid
-        -> event_time(|b| b.date_time, lateness = 2s)
-        -> key_by(|b| b.bidder)
-        -> window(session(10s))
-        -> aggregate(count())
-    };
-
     // (bids, bidder, start, end) of every session.
     let mut sessions: Vec<(u64, u64, u64, u64)> = Vec::new();
-    let measured = run(q11, &bids, |rows: &[Windowed<u64, u64>]| {
+    let measured = run(q11(), &bids, |rows: &[Windowed<u64, u64>]| {
         sessions.extend(rows.iter().map(|w| (w.value, w.key, w.start, w.end)));
     })?;
 

@@ -15,31 +15,21 @@
 //! per window, the highest count and the auctions that have it.
 //!
 //! Bids come from the `nexmark` crate's generator, stripped of their strings
-//! before they are submitted.
-
-#[path = "nexmark_common.rs"]
-mod common;
+//! before they are submitted; the pipeline is [`laminar_examples::nexmark::q5`].
 
 use std::collections::BTreeMap;
 
-use common::{Bid, event_count, generate, print_footer, run, secs};
 use laminar::prelude::*;
+use laminar_examples::driver::{event_count, generate, print_footer, run, secs};
+use laminar_examples::nexmark::q5;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bids = generate(event_count()?);
 
-    let q5 = stream! {
-        Bid
-        -> event_time(|b| b.date_time, lateness = 2s)
-        -> key_by(|b| b.auction)
-        -> window(sliding(10s, 2s))
-        -> aggregate(count())
-    };
-
     // Per window start: the highest count so far and the auctions with it.
     let mut hot: BTreeMap<u64, (u64, Vec<u64>)> = BTreeMap::new();
     let mut results = 0u64;
-    let measured = run(q5, &bids, |rows: &[Windowed<u64, u64>]| {
+    let measured = run(q5(), &bids, |rows: &[Windowed<u64, u64>]| {
         for w in rows {
             results += 1;
             let entry = hot.entry(w.start).or_insert((w.value, Vec::new()));

@@ -15,31 +15,21 @@
 //! that hold it.
 //!
 //! Bids come from the `nexmark` crate's generator, stripped of their strings
-//! before they are submitted.
-
-#[path = "nexmark_common.rs"]
-mod common;
+//! before they are submitted; the pipeline is [`laminar_examples::nexmark::q7`].
 
 use std::collections::BTreeMap;
 
-use common::{Bid, event_count, generate, print_footer, run, secs};
 use laminar::prelude::*;
+use laminar_examples::driver::{event_count, generate, print_footer, run, secs};
+use laminar_examples::nexmark::q7;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bids = generate(event_count()?);
 
-    let q7 = stream! {
-        Bid
-        -> event_time(|b| b.date_time, lateness = 2s)
-        -> key_by(|b| b.auction)
-        -> window(tumbling(10s))
-        -> aggregate(max(|b| b.price))
-    };
-
     // Per window start: the highest price so far and the auctions with it.
     let mut best: BTreeMap<u64, (u64, Vec<u64>)> = BTreeMap::new();
     let mut results = 0u64;
-    let measured = run(q7, &bids, |rows: &[Windowed<u64, Option<u64>>]| {
+    let measured = run(q7(), &bids, |rows: &[Windowed<u64, Option<u64>>]| {
         for w in rows {
             results += 1;
             let Some(price) = w.value else { continue };

@@ -6,74 +6,15 @@
 //! - `runtime_2_cores`: the whole path, one input handle feeding 2 worker
 //!   cores, results drained, `finish` included.
 //!
-//! Goal (issue 4): at least 5M events/s/core for q7. Bids come from the
-//! `nexmark` generator, generated before measuring, without their strings.
+//! Goal (issue 4): at least 5M events/s/core for q7. The bids and the
+//! pipelines are `laminar_examples::nexmark`'s, the ones the Nexmark tests
+//! check; the bids are generated before measuring.
 
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use laminar::prelude::*;
-use nexmark::EventGenerator;
-use nexmark::config::NexmarkConfig;
-use nexmark::event::{Event, EventType};
-
-#[derive(Clone, Copy, Debug)]
-struct Bid {
-    auction: u64,
-    bidder: u64,
-    price: u64,
-    date_time: u64,
-}
-
-fn bids(n: usize) -> Vec<Bid> {
-    let config = NexmarkConfig {
-        base_time: 1_700_000_000_000,
-        ..NexmarkConfig::default()
-    };
-    EventGenerator::new(config)
-        .with_type_filter(EventType::Bid)
-        .take(n)
-        .filter_map(|e| match e {
-            Event::Bid(b) => Some(Bid {
-                auction: b.auction as u64,
-                bidder: b.bidder as u64,
-                price: b.price as u64,
-                date_time: b.date_time,
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
-fn q5() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
-    stream! {
-        Bid
-        -> event_time(|b| b.date_time, lateness = 2s)
-        -> key_by(|b| b.auction)
-        -> window(sliding(10s, 2s))
-        -> aggregate(count())
-    }
-}
-
-fn q7() -> impl Pipeline<In = Bid, Out = Windowed<u64, Option<u64>>> {
-    stream! {
-        Bid
-        -> event_time(|b| b.date_time, lateness = 2s)
-        -> key_by(|b| b.auction)
-        -> window(tumbling(10s))
-        -> aggregate(max(|b| b.price))
-    }
-}
-
-fn q11() -> impl Pipeline<In = Bid, Out = Windowed<u64, u64>> {
-    stream! {
-        Bid
-        -> event_time(|b| b.date_time, lateness = 2s)
-        -> key_by(|b| b.bidder)
-        -> window(session(10s))
-        -> aggregate(count())
-    }
-}
+use laminar_examples::nexmark::{Bid, DEFAULT_RATE, bids, q5, q7, q11};
 
 /// Counts results, so the work is observable and nothing is stored.
 struct Count(u64);
@@ -119,7 +60,7 @@ fn runtime<P: Pipeline<In = Bid>>(p: P, bids: &[Bid]) -> u64 {
 
 fn nexmark(c: &mut Criterion) {
     const N: usize = 1_000_000;
-    let input = bids(N);
+    let input = bids(N, DEFAULT_RATE);
     let mut g = c.benchmark_group("nexmark");
     g.throughput(Throughput::Elements(input.len() as u64));
     g.sample_size(10);

@@ -1,1 +1,8 @@
-//! Runnable programs live beside this crate as `[[example]]` targets.
+//! Runnable programs live beside this crate as `[[example]]` targets. The
+//! library holds what they share with Laminar's tests and benches: the
+//! Nexmark bids, their generator and the q5, q7 and q11 pipelines
+//! ([`nexmark`]), and the driver the Nexmark examples run them with
+//! ([`driver`]).
+
+pub mod driver;
+pub mod nexmark;

@@ -15,7 +15,8 @@ use crate::sync::{Arc, Ordering};
 /// Results between two publications of the outbox within one pass of the
 /// worker, so that a long pass (or an operator emitting many results per
 /// event) hands results over as it goes; with 2 cores this measured better
-/// than publishing only at the end of each pass (BENCHMARKS.md).
+/// than publishing only at the end of each pass (docs/benchmarks-journal.md,
+/// "Runtime: batch publication").
 const PUBLISH_EVERY: u64 = 64;
 
 /// One core's end of one output.

@@ -54,7 +54,8 @@ struct Ring<T> {
 // `cap`) and an empty one (distance 0) differ without a spare slot. The
 // arithmetic is compare-and-subtract, not masking: in the two-thread bench,
 // masking (`& (2 * cap - 1)`) measured 10–20 % slower per item, in this ring
-// and in a copy of `rtrb` alike (BENCHMARKS.md, "SPSC ring, round 3").
+// and in a copy of `rtrb` alike (docs/benchmarks-journal.md, "SPSC ring,
+// round 3").
 
 // SAFETY: the ring hands each slot to exactly one side at a time (the producer
 // owns `[tail, head + cap)`, the consumer `[head, tail)`), and the release/acquire

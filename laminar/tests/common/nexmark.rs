@@ -2,9 +2,11 @@
 //! pipeline while draining it, and the plain single-threaded references the
 //! pipelines' results are checked against.
 //!
-//! The references are written to be obviously right rather than fast: sort,
-//! group, scan. Every window's value is computed from the list of bids in
-//! it, never incrementally.
+//! The bids, their generator and the pipelines under test come from
+//! `laminar_examples::nexmark`, the code the examples and the bench run.
+//! The references are the oracle and share nothing with them: written to
+//! be obviously right rather than fast (sort, group, scan), every window's
+//! value computed from the list of bids in it, never incrementally.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -12,34 +14,8 @@ use std::time::Duration;
 
 use laminar::prelude::*;
 use laminar::{Report, Timestamp};
-use nexmark::EventGenerator;
-use nexmark::config::NexmarkConfig;
-use nexmark::event::{Event, EventType};
-
-/// A Nexmark bid without its strings (channel, url, extra): `Copy`, so the
-/// pipeline measures its own work and not string clones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Bid {
-    /// The auction bid on.
-    pub auction: u64,
-    /// The person bidding.
-    pub bidder: u64,
-    /// The price, in cents.
-    pub price: u64,
-    /// Event time, milliseconds since the epoch.
-    pub date_time: u64,
-}
-
-impl From<&nexmark::event::Bid> for Bid {
-    fn from(b: &nexmark::event::Bid) -> Self {
-        Bid {
-            auction: b.auction as u64,
-            bidder: b.bidder as u64,
-            price: b.price as u64,
-            date_time: b.date_time,
-        }
-    }
-}
+use laminar_examples::nexmark;
+pub use laminar_examples::nexmark::Bid;
 
 /// Bids per test: 100 000 is the floor the issue sets, and a test may cut
 /// up to 10 s (about 9 200 bids) off the end to place its final watermark.
@@ -50,35 +26,11 @@ pub const BIDS: usize = 110_000;
 /// about 110 s of event time, so that a 10 s window is one of many.
 pub const RATE: usize = 1_000;
 
-/// The first event's time: fixed, where Nexmark's default is the wall
-/// clock, so that every run sees the same bids.
-pub const BASE_TIME: u64 = 1_700_000_000_000;
-
-/// `n` Nexmark bids, `rate` events per second, in the generator's order
-/// (which is event-time order: Nexmark's own out-of-order groups are off
-/// by default).
-pub fn generate(n: usize, rate: usize) -> Vec<Bid> {
-    let config = NexmarkConfig {
-        base_time: BASE_TIME,
-        first_rate: rate,
-        next_rate: rate,
-        ..NexmarkConfig::default()
-    };
-    EventGenerator::new(config)
-        .with_type_filter(EventType::Bid)
-        .take(n)
-        .map(|e| match e {
-            Event::Bid(b) => Bid::from(&b),
-            other => panic!("the bid filter gave {other:?}"),
-        })
-        .collect()
-}
-
 /// The test bids, generated once per test binary.
 pub fn bids() -> &'static [Bid] {
     static BIDS_ONCE: OnceLock<Vec<Bid>> = OnceLock::new();
     BIDS_ONCE.get_or_init(|| {
-        let bids = generate(BIDS, RATE);
+        let bids = nexmark::bids(BIDS, RATE);
         assert!(
             bids.windows(2).all(|w| w[0].date_time <= w[1].date_time),
             "Nexmark bids come in event-time order"
@@ -438,6 +390,30 @@ pub fn held_into_the_allowed_lateness(
         held,
         watermark,
     }
+}
+
+/// On 1 and 2 cores: `bids`, in order, give `want`, with nothing late.
+/// Returns each run's results, for checks on top of them.
+pub fn check_in_order<P, V>(
+    pipeline: impl Fn() -> P,
+    bids: &[Bid],
+    want: &[Row<V>],
+    name: &str,
+) -> Vec<Vec<Row<V>>>
+where
+    P: Pipeline<In = Bid, Out = Windowed<u64, V>>,
+    V: Send + Ord + Clone + std::fmt::Debug + 'static,
+{
+    [1, 2]
+        .into_iter()
+        .map(|cores| {
+            let run = run(pipeline(), cores, &[bids]);
+            assert_same(&run.rows, want, &format!("{name} on {cores} cores"));
+            assert!(run.late.is_empty());
+            assert_eq!(run.report.late(), 0);
+            run.rows
+        })
+        .collect()
 }
 
 /// On 1 and 2 cores: `bids` shuffled within `lateness` give `want`, with

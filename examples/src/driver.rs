@@ -1,36 +1,18 @@
-//! What the Nexmark examples share: bids without their strings, the
-//! generator's settings, the event-count argument, and a driver that feeds
-//! a runtime from one thread while the caller folds its results on another.
+//! How the Nexmark examples run a pipeline: the event count from the
+//! command line, the bids generated up front, a thread feeding the runtime
+//! while the caller folds its results, and the throughput printed at the
+//! end.
 
 use std::time::{Duration, Instant};
 
 use laminar::prelude::*;
-use nexmark::EventGenerator;
-use nexmark::config::NexmarkConfig;
-use nexmark::event::{Event, EventType};
 
-/// The first bid's time (ms since the epoch): fixed, where Nexmark's
-/// default is the wall clock. A multiple of 10 s, so windows start with it.
-pub const BASE_TIME: u64 = 1_700_000_000_000;
+use crate::nexmark::{BASE_TIME, Bid, DEFAULT_RATE, bids};
 
 /// `t` as seconds since [`BASE_TIME`], for printing (the first sliding
 /// windows start before it).
 pub fn secs(t: u64) -> f64 {
     (t as f64 - BASE_TIME as f64) / 1e3
-}
-
-/// A Nexmark bid without its strings (channel, url, extra): `Copy`, so the
-/// pipeline measures its own work and not string clones.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bid {
-    /// The auction bid on.
-    pub auction: u64,
-    /// The person bidding.
-    pub bidder: u64,
-    /// The price, in cents.
-    pub price: u64,
-    /// Event time, milliseconds since the epoch.
-    pub date_time: u64,
 }
 
 /// The event count from the first argument, else 1M.
@@ -43,29 +25,11 @@ pub fn event_count() -> Result<usize, String> {
     }
 }
 
-/// `n` Nexmark bids with the generator's default settings (10 000 events
-/// per second of event time, of which 46 in 50 are bids), from a fixed
-/// start time so that runs are comparable. Generated up front, so the
-/// throughput measured is the pipeline's, not the generator's.
+/// `n` Nexmark bids at the generator's default rate, generated up front so
+/// that the throughput measured is the pipeline's, not the generator's.
 pub fn generate(n: usize) -> Vec<Bid> {
     let started = Instant::now();
-    let config = NexmarkConfig {
-        base_time: BASE_TIME,
-        ..NexmarkConfig::default()
-    };
-    let bids: Vec<Bid> = EventGenerator::new(config)
-        .with_type_filter(EventType::Bid)
-        .take(n)
-        .filter_map(|e| match e {
-            Event::Bid(b) => Some(Bid {
-                auction: b.auction as u64,
-                bidder: b.bidder as u64,
-                price: b.price as u64,
-                date_time: b.date_time,
-            }),
-            _ => None,
-        })
-        .collect();
+    let bids = bids(n, DEFAULT_RATE);
     let span = match (bids.first(), bids.last()) {
         (Some(a), Some(b)) => (b.date_time - a.date_time) as f64 / 1e3,
         _ => 0.0,
