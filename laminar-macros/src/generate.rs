@@ -62,8 +62,8 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
         }
     }
     match &plan.routing {
-        Routing::ByKey { key, name } => {
-            let method = Ident::new("key_by", name.span());
+        Routing::ByKey { method, key, name } => {
+            let method = Ident::new(method, name.span());
             let p = local(name.span());
             body.extend(quote_spanned! {name.span()=>
                 let #p = #p.#method(#key);

@@ -15,6 +15,8 @@ pub enum Routing {
     RoundRobin,
     /// By the hash of a key, computed by this closure.
     ByKey {
+        /// The builder method.
+        method: &'static str,
         /// The key closure.
         key: Expr,
         /// The `key_by` stage's name, for spans.
@@ -178,6 +180,7 @@ pub fn plan(source: Type, stages: &[Stage]) -> syn::Result<Plan> {
         match op.route {
             Some(RouteKind::ByKey) => {
                 routing = Routing::ByKey {
+                    method: op.method,
                     key: first_expr(stage)?,
                     name: name.clone(),
                 };
