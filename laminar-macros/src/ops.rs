@@ -527,6 +527,8 @@ mod tests {
                     a.name
                 );
                 assert_eq!(a.method.is_some(), a.kind == ArgKind::Expr, "{}", a.name);
+                // `validate::check_named_needs` knows how to check a clock.
+                assert!(a.needs.iter().all(|n| *n == Needs::Clock), "{}", a.name);
             }
         }
         for w in WINDOWS {
