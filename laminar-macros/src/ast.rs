@@ -22,8 +22,9 @@ pub struct PipelineAst {
 
 /// `-> name(args)`.
 pub struct StageAst {
-    /// The arrow before the stage.
-    pub arrow: Token![->],
+    /// The arrow before the stage; `None` for a stage written where the
+    /// source type goes (`stream! { map(..) -> .. }`).
+    pub arrow: Option<Token![->]>,
     /// The operator's name as written.
     pub name: Ident,
     /// The parentheses, if written.
@@ -45,23 +46,6 @@ pub enum Arg {
         /// The value.
         value: Expr,
     },
-}
-
-impl Arg {
-    /// The argument's name, if named.
-    pub fn name(&self) -> Option<&Ident> {
-        match self {
-            Arg::Named { name, .. } => Some(name),
-            Arg::Positional(_) => None,
-        }
-    }
-
-    /// The argument's expression.
-    pub fn value(&self) -> &Expr {
-        match self {
-            Arg::Positional(e) | Arg::Named { value: e, .. } => e,
-        }
-    }
 }
 
 impl Parse for Arg {
@@ -124,6 +108,13 @@ impl Parse for StageAst {
                 "expected a stage after `->`, such as `map(|event| ...)`",
             ));
         }
+        StageAst::parse_named(input, Some(arrow))
+    }
+}
+
+impl StageAst {
+    /// A stage from its name on.
+    fn parse_named(input: ParseStream, arrow: Option<Token![->]>) -> syn::Result<Self> {
         let name = Ident::parse_any(input).map_err(|e| {
             syn::Error::new(
                 e.span(),
@@ -165,7 +156,14 @@ impl Parse for PipelineAst {
                  write one pipeline: `Source -> stage(...) -> ...`",
             ));
         }
+        let mut stages = Vec::new();
         let source = if input.is_empty() || input.peek(Token![->]) {
+            None
+        } else if input.peek(Ident) && input.peek2(token::Paren) {
+            // `map(..)` where the source type goes: no type is written
+            // `name(..)`, so it is a stage; `validate` says the type is
+            // missing, instead of rustc's "cannot find type `map`".
+            stages.push(StageAst::parse_named(input, None)?);
             None
         } else {
             Some(input.parse::<Type>().map_err(|e| {
@@ -175,7 +173,6 @@ impl Parse for PipelineAst {
                 )
             })?)
         };
-        let mut stages = Vec::new();
         while !input.is_empty() {
             if input.peek(Token![;]) {
                 return Err(input.error("a pipeline is one expression: remove the `;`"));

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use quote::ToTokens;
 
 use crate::plan::{Clock, Output, Plan, Routing, Step};
+use crate::time::Dur;
 
 /// Longest label text before it is cut with an ellipsis.
 const LABEL_MAX: usize = 60;
@@ -20,7 +21,7 @@ pub fn mermaid(plan: &Plan) -> String {
         Routing::ByKey { key, .. } => {
             format!("key_by({}): hash → key group → core", tidy(key))
         }
-        Routing::ToOne => "window_all: all to core 0".to_owned(),
+        Routing::ToOne { .. } => "window_all: all to core 0".to_owned(),
     };
     match &plan.clock {
         Clock::Event {
@@ -28,8 +29,12 @@ pub fn mermaid(plan: &Plan) -> String {
             lateness,
             ..
         } => route.push_str(&format!(
-            "; event_time({}), watermark = max - {lateness} ms",
-            tidy(extractor)
+            "; event_time({}), watermark = max - {}",
+            tidy(extractor),
+            match lateness {
+                Dur::Millis(ms) => format!("{ms} ms"),
+                Dur::Expr { expr, .. } => tidy(expr),
+            }
         )),
         Clock::Processing { .. } => route.push_str("; processing time"),
         Clock::None => {}
@@ -80,7 +85,7 @@ fn tidy(expr: &impl ToTokens) -> String {
 }
 
 /// Printed tokens, tidied.
-fn tidy_text(raw: &str) -> String {
+pub fn tidy_text(raw: &str) -> String {
     let mut out = raw
         .replace(" . ", ".")
         .replace(" ,", ",")
@@ -145,10 +150,16 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::ast::PipelineAst;
+    use crate::ctxt::Ctxt;
     use crate::plan::plan;
 
     fn chart(src: &str) -> String {
-        mermaid(&plan(syn::parse_str::<PipelineAst>(src).unwrap()))
+        let ast = syn::parse_str::<PipelineAst>(src).unwrap_or_else(|e| panic!("{e}"));
+        let mut cx = Ctxt::default();
+        let stages = crate::read::stages(&ast, &mut cx);
+        assert!(cx.finish().is_ok());
+        let source = ast.source.clone().unwrap_or_else(|| panic!("a source"));
+        mermaid(&plan(source, &stages).unwrap_or_else(|e| panic!("{e}")))
     }
 
     #[test]

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 
 use crate::ast::PipelineAst;
 use crate::ctxt::{Ctxt, to_compile_errors};
-use crate::{describe, generate, plan, validate};
+use crate::{describe, generate, plan, read, validate};
 
 /// Expands the body of `stream! { ... }`.
 pub fn stream(input: TokenStream) -> TokenStream {
@@ -19,13 +19,24 @@ pub fn stream(input: TokenStream) -> TokenStream {
         }
     };
     let mut cx = Ctxt::default();
-    validate::check(&ast, &mut cx);
-    if let Err(errors) = cx.finish() {
-        return generate::stub(ast.source.as_ref(), to_compile_errors(errors));
+    let stages = read::stages(&ast, &mut cx);
+    validate::check(&ast, &stages, &mut cx);
+    let checked = cx.finish().and_then(|()| {
+        let source = ast.source.clone().ok_or_else(|| {
+            vec![syn::Error::new(
+                ast.span,
+                "internal error in `stream!`: no source type",
+            )]
+        })?;
+        plan::plan(source, &stages).map_err(|e| vec![e])
+    });
+    match checked {
+        Ok(plan) => {
+            let chart = describe::mermaid(&plan);
+            generate::pipeline(&plan, &chart)
+        }
+        Err(errors) => generate::stub(ast.source.as_ref(), to_compile_errors(errors)),
     }
-    let plan = plan::plan(ast);
-    let chart = describe::mermaid(&plan);
-    generate::pipeline(&plan, &chart)
 }
 
 fn leading_type(input: syn::parse::ParseStream) -> syn::Result<Option<syn::Type>> {
@@ -63,6 +74,54 @@ mod tests {
         let out = stream(quote::quote!(u64 -> mapp(|x| x) -> fliter(|x| true))).to_string();
         assert_eq!(out.matches("compile_error").count(), 2, "{out}");
         assert!(out.contains("__private :: stub :: < u64 , _ >"), "{out}");
+    }
+
+    #[test]
+    fn literal_durations_are_constants() {
+        let out = stream(quote::quote!(
+            u64 -> event_time(|x| *x, lateness = 2s) -> key_by(|x| *x)
+                -> window(sliding(10s, 2s)) -> aggregate(count())
+        ))
+        .to_string();
+        assert!(
+            out.contains("(| x | * x , 2000u64 , :: core :: option :: Option :: None)"),
+            "{out}"
+        );
+        assert!(
+            out.contains("aligned_window (10000u64 , 2000u64 , 0u64 ,"),
+            "{out}"
+        );
+        assert!(!out.contains("DurationCheck"), "{out}");
+        assert!(!out.contains("check_durations"), "{out}");
+    }
+
+    #[test]
+    fn expression_durations_are_checked_at_build() {
+        let out = stream(quote::quote!(
+            Bid -> event_time(|e| e.at, lateness = LATENESS) -> key_by(|e| e.key)
+                -> window(sliding(cfg.size, 2s)) -> aggregate(count())
+        ))
+        .to_string();
+        assert_eq!(out.matches("DurationCheck :: new").count(), 2, "{out}");
+        assert!(
+            out.contains("DurationCheck :: new (\"event_time(|e| e.at, lateness = LATENESS)\")"),
+            "{out}"
+        );
+        assert!(
+            out.contains("DurationCheck :: new (\"window(sliding(cfg.size, 2s))\")"),
+            "{out}"
+        );
+        assert!(
+            out.contains(". millis (\"lateness\" , LATENESS , true)"),
+            "{out}"
+        );
+        assert!(
+            out.contains(". millis (\"size\" , cfg . size , false)"),
+            "{out}"
+        );
+        assert!(out.contains(". slide_within ("), "{out}");
+        assert_eq!(out.matches(". check_durations (").count(), 2, "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
     }
 
     #[test]

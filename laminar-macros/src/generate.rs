@@ -5,11 +5,11 @@
 //! nothing the user names can collide with them.
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::plan::{Clock, Plan, Routing, Step, WindowPlan};
-use crate::time::{AggCall, Shape};
+use crate::time::{AggCall, Dur, Emit};
 
 /// One hygienic name, re-located at each stage so that an error about the
 /// receiver of a stage's call points at that stage.
@@ -27,40 +27,52 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
     match &plan.clock {
         Clock::None => {}
         Clock::Event {
+            method,
             extractor,
             lateness,
             idle,
             name,
+            label,
         } => {
-            let p = local(name.span());
-            let method = Ident::new("event_time", name.span());
+            let span = name.span();
+            let p = local(span);
+            let method = Ident::new(method, span);
+            let mut check = Check::new(label, span);
+            let lateness = check.millis(lateness, |ms| quote!(#ms));
             let idle = match idle {
-                Some(ms) => quote!(::core::option::Option::Some(#ms)),
+                Some(d) => {
+                    let ms = check.millis(d, |ms| quote!(#ms));
+                    quote!(::core::option::Option::Some(#ms))
+                }
                 None => quote!(::core::option::Option::None),
             };
-            body.extend(quote_spanned! {name.span()=>
+            let (open, close) = check.finish(&p);
+            body.extend(quote_spanned! {span=>
+                #open
                 let #p = #p.#method(#extractor, #lateness, #idle);
+                #close
             });
         }
-        Clock::Processing { name } => {
+        Clock::Processing { method, name } => {
             let p = local(name.span());
-            let method = Ident::new("processing_time", name.span());
+            let method = Ident::new(method, name.span());
             body.extend(quote_spanned! {name.span()=>
                 let #p = #p.#method();
             });
         }
     }
     match &plan.routing {
-        Routing::ByKey { key, name } => {
-            let method = Ident::new("key_by", name.span());
+        Routing::ByKey { method, key, name } => {
+            let method = Ident::new(method, name.span());
             let p = local(name.span());
             body.extend(quote_spanned! {name.span()=>
                 let #p = #p.#method(#key);
             });
         }
-        Routing::ToOne => {
+        Routing::ToOne { method } => {
             let p = local(Span::call_site());
-            body.extend(quote! { let #p = #p.all_to_one(); });
+            let method = Ident::new(method, Span::call_site());
+            body.extend(quote! { let #p = #p.#method(); });
         }
         Routing::RoundRobin => {}
     }
@@ -75,20 +87,17 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
             }
             Step::Window(w) => window(&p, w),
             Step::Stateful {
-                op,
+                method,
                 name,
                 args,
-                on_timer,
+                extra,
                 state_name,
+                ..
             } => {
-                let (method, timer) = match on_timer {
-                    Some(g) => ("process_timers", Some(g)),
-                    None => (op.method, None),
-                };
                 let method = Ident::new(method, name.span());
-                let timer = timer.map(|g| quote!(, #g));
+                let args = args.iter().chain(extra);
                 quote_spanned! {name.span()=>
-                    let #p = #p.#method(#state_name, #(#args),* #timer);
+                    let #p = #p.#method(#state_name, #(#args),*);
                 }
             }
         });
@@ -133,34 +142,109 @@ fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
         lit.set_span(span);
         lit
     };
-    let lateness = ms(w.allowed_lateness);
-    let emit = if w.on_update {
-        quote_spanned!(span=> ::laminar::__private::EmitPolicy::OnUpdate)
-    } else {
-        quote_spanned!(span=> ::laminar::__private::EmitPolicy::OnClose)
+    let mut check = Check::new(&crate::describe::tidy_text(&w.labels.0), span);
+    let durations: Vec<TokenStream> = w
+        .shape
+        .durations
+        .iter()
+        .map(|d| check.millis(d, |v| ms(v).into_token_stream()))
+        .collect();
+    let lateness = check.millis(&w.allowed_lateness, |v| ms(v).into_token_stream());
+    let emit = match w.emit {
+        Emit::OnUpdate => quote_spanned!(span=> ::laminar::__private::EmitPolicy::OnUpdate),
+        Emit::OnClose => quote_spanned!(span=> ::laminar::__private::EmitPolicy::OnClose),
     };
     let made = if calls.len() == 1 {
         calls[0].clone()
     } else {
         quote_spanned!(span=> (#(#calls,)*))
     };
-    match w.shape {
-        Shape::Aligned { size, slide } => {
-            let (size, slide) = (ms(size), ms(slide));
-            let method = Ident::new("aligned_window", w.name.span());
-            quote_spanned! {span=>
-                let #aggs = #p.aggs();
-                let #p = #p.#method(#size, #slide, #lateness, #emit, #made);
+    let method = Ident::new(w.shape.spec.method, w.name.span());
+    if !check.used {
+        // Literals only: constants, as they always were.
+        let passed = w.shape.spec.pass.iter().filter_map(|&i| durations.get(i));
+        return quote_spanned! {span=>
+            let #aggs = #p.aggs();
+            let #p = #p.#method(#(#passed,)* #lateness, #emit, #made);
+        };
+    }
+    // Some duration is an expression: each is bound once, checked, and the
+    // first problem kept for `RuntimeBuilder::build`.
+    let names: Vec<Ident> = (0..durations.len())
+        .map(|i| {
+            Ident::new(
+                &format!("__laminar_d{i}"),
+                Span::mixed_site().located_at(span),
+            )
+        })
+        .collect();
+    let c = check.ident.clone();
+    let within = w.shape.spec.within.and_then(|(size, slide)| {
+        let (size, slide) = (names.get(size)?, names.get(slide)?);
+        Some(quote_spanned!(span=> #c.slide_within(#size, #slide);))
+    });
+    let passed = w.shape.spec.pass.iter().filter_map(|&i| names.get(i));
+    let late = Ident::new("__laminar_late", Span::mixed_site().located_at(span));
+    let (open, close) = check.finish(p);
+    quote_spanned! {span=>
+        #open
+        #(let #names = #durations;)*
+        let #late = #lateness;
+        #within
+        #close
+        let #aggs = #p.aggs();
+        let #p = #p.#method(#(#passed,)* #late, #emit, #made);
+    }
+}
+
+/// The durations of one stage: a literal is a constant; an expression is
+/// converted by a `DurationCheck`, whose first problem the builder keeps
+/// for `RuntimeBuilder::build`.
+struct Check {
+    label: String,
+    ident: Ident,
+    span: Span,
+    used: bool,
+}
+
+impl Check {
+    fn new(label: &str, span: Span) -> Self {
+        Check {
+            label: label.to_owned(),
+            ident: Ident::new("__laminar_check", Span::mixed_site().located_at(span)),
+            span,
+            used: false,
+        }
+    }
+
+    /// The milliseconds of `d`: `literal(ms)` for a literal, else a checked
+    /// conversion of the expression, under the expression's span.
+    fn millis(&mut self, d: &Dur, literal: impl Fn(u64) -> TokenStream) -> TokenStream {
+        match d {
+            Dur::Millis(ms) => literal(*ms),
+            Dur::Expr { expr, what, zero } => {
+                self.used = true;
+                let c = &self.ident;
+                quote_spanned! {expr.span()=> #c.millis(#what, #expr, #zero) }
             }
         }
-        Shape::Session { gap } => {
-            let gap = ms(gap);
-            let method = Ident::new("session_window", w.name.span());
-            quote_spanned! {span=>
-                let #aggs = #p.aggs();
-                let #p = #p.#method(#gap, #lateness, #emit, #made);
-            }
+    }
+
+    /// What goes before the stage's call (the check) and after it (handing
+    /// the check to the builder); nothing if every duration was a literal.
+    fn finish(&self, p: &Ident) -> (TokenStream, TokenStream) {
+        if !self.used {
+            return (TokenStream::new(), TokenStream::new());
         }
+        let (c, label, span) = (&self.ident, &self.label, self.span);
+        (
+            quote_spanned! {span=>
+                let mut #c = ::laminar::__private::DurationCheck::new(#label);
+            },
+            quote_spanned! {span=>
+                let #p = #p.check_durations(#c);
+            },
+        )
     }
 }
 

@@ -3,11 +3,26 @@
 //!
 //! The crate is a pipeline of small modules, each callable from unit tests
 //! on `proc_macro2` tokens:
-//! `ast` (parse) → `validate` (every error, at the user's tokens) →
-//! `plan` (an IR of stages, key and routing) → `generate` (`quote!`),
-//! with `ops` the operator table that drives validation and generation,
-//! `time` the readers of durations, window shapes and aggregates, and
-//! `describe` the Mermaid flowchart.
+//! `ast` (parse) → `read` (each stage's arguments, once, into typed
+//! values) → `validate` (the checks across stages) → `plan` (an IR of
+//! stages, key and routing; it cannot fail on user input) → `generate`
+//! (`quote!`), with every error collected at the user's tokens. `ops` is
+//! the operator table that drives all of them, `time` the readers of
+//! durations, window shapes and aggregates, and `describe` the Mermaid
+//! flowchart.
+//!
+//! No code here panics on user input: `expect`, `unwrap`, `unreachable!`
+//! and `panic!` are denied outside tests.
+
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::expect_used,
+        clippy::unwrap_used,
+        clippy::unreachable,
+        clippy::panic
+    )
+)]
 
 mod ast;
 mod ctxt;
@@ -16,6 +31,7 @@ mod expand;
 mod generate;
 mod ops;
 mod plan;
+mod read;
 mod suggest;
 mod time;
 mod validate;

@@ -2,11 +2,12 @@
 //! the clock and how events reach the cores, independent of syntax.
 
 use proc_macro2::Span;
+use quote::ToTokens;
 use syn::{Expr, Ident, Type};
 
-use crate::ast::{Arg, PipelineAst, StageAst};
-use crate::ops::{self, OpSpec, Role};
-use crate::time::{self, AggCall, Shape};
+use crate::ops::{ArgKind, ClockKind, OpSpec, Param, Role, RouteKind};
+use crate::read::{Args, Stage, Value};
+use crate::time::{AggCall, Dur, Emit, Shape};
 
 /// How events are spread over the cores at ingress.
 pub enum Routing {
@@ -14,32 +15,45 @@ pub enum Routing {
     RoundRobin,
     /// By the hash of a key, computed by this closure.
     ByKey {
+        /// The builder method.
+        method: &'static str,
         /// The key closure.
         key: Expr,
         /// The `key_by` stage's name, for spans.
         name: Ident,
     },
-    /// All to one core: `window_all`.
-    ToOne,
+    /// All to one core (`window_all`), set by this builder method.
+    ToOne {
+        /// The method.
+        method: &'static str,
+    },
 }
 
 /// The pipeline's notion of time.
+// One value per pipeline, made once per expansion: size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Clock {
     /// None: no windows.
     None,
     /// Event time from the events.
     Event {
+        /// The builder method.
+        method: &'static str,
         /// The timestamp closure.
         extractor: Expr,
-        /// How far the watermark trails the highest timestamp, in ms.
-        lateness: u64,
-        /// After how long an idle input stops holding time back, in ms.
-        idle: Option<u64>,
+        /// How far the watermark trails the highest timestamp.
+        lateness: Dur,
+        /// After how long an idle input stops holding time back.
+        idle: Option<Dur>,
         /// The stage's name, for spans.
         name: Ident,
+        /// The stage as written, for the runtime's errors about durations.
+        label: String,
     },
     /// The wall clock of each core.
     Processing {
+        /// The builder method.
+        method: &'static str,
         /// The stage's name, for spans.
         name: Ident,
     },
@@ -51,12 +65,12 @@ pub struct WindowPlan {
     pub name: Ident,
     /// The `aggregate` name as written.
     pub aggregate: Ident,
-    /// Tumbling, sliding or session.
+    /// Tumbling, sliding or session, with its durations.
     pub shape: Shape,
-    /// How long state is kept past a window's end for late events, in ms.
-    pub allowed_lateness: u64,
-    /// Emit after every update instead of at close.
-    pub on_update: bool,
+    /// How long state is kept past a window's end for late events.
+    pub allowed_lateness: Dur,
+    /// When the window emits.
+    pub emit: Emit,
     /// The aggregates, in order.
     pub aggs: Vec<AggCall>,
     /// Labels for the flowchart: the window's and the aggregate's tokens.
@@ -64,6 +78,8 @@ pub struct WindowPlan {
 }
 
 /// One stage of the per-core chain.
+// One value per pipeline, made once per expansion: size does not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Step {
     /// A one-closure stage.
     Stage {
@@ -80,12 +96,15 @@ pub enum Step {
     Stateful {
         /// The operator.
         op: &'static OpSpec,
+        /// The builder method: the operator's, or the one a named
+        /// argument asks for (`process(.., on_timer = ..)`).
+        method: &'static str,
         /// The name as written.
         name: Ident,
         /// The positional arguments.
         args: Vec<Expr>,
-        /// `process`'s `on_timer`, if given.
-        on_timer: Option<Expr>,
+        /// The named expressions given, passed after them.
+        extra: Vec<Expr>,
         /// The name of its state: unique in the pipeline, stable across
         /// runs (a file name under the runtime's state directory).
         state_name: String,
@@ -125,110 +144,141 @@ pub struct Plan {
     pub output: Output,
 }
 
-fn positional(stage: &StageAst) -> Vec<Expr> {
+/// An error for a state that `read` and `validate` rule out: the plan
+/// reports it instead of panicking.
+fn internal(span: Span, what: &str) -> syn::Error {
+    syn::Error::new(
+        span,
+        format!("internal error in `stream!`: {what}; please report this pipeline"),
+    )
+}
+
+/// The first positional expression of `stage`.
+fn first_expr(stage: &Stage) -> syn::Result<Expr> {
     stage
-        .args
-        .iter()
-        .filter(|a| a.name().is_none())
-        .map(|a| a.value().clone())
-        .collect()
+        .exprs()
+        .first()
+        .cloned()
+        .ok_or_else(|| internal(stage.ast.name.span(), "a closure is missing"))
 }
 
-fn named<'a>(stage: &'a StageAst, name: &str) -> Option<&'a Expr> {
-    stage.args.iter().find_map(|a| match a {
-        Arg::Named { name: n, value, .. } if n == name => Some(value),
-        _ => None,
-    })
+/// The stage's tokens as a person would write them.
+fn text(stage: &Stage) -> String {
+    crate::describe::tidy_text(&stage.ast.tokens().to_string())
 }
 
-/// Plans a pipeline that `validate::check` accepted.
-pub fn plan(ast: PipelineAst) -> Plan {
-    let source = ast
-        .source
-        .expect("validation rejects a pipeline without a source");
+/// Plans a pipeline whose stages `read` and `validate` accepted.
+pub fn plan(source: Type, stages: &[Stage]) -> syn::Result<Plan> {
     let mut routing = Routing::RoundRobin;
     let mut clock = Clock::None;
     let mut steps = Vec::new();
     let mut output = Output::Outbox;
-    let mut window: Option<&StageAst> = None;
-    for stage in &ast.stages {
-        let op =
-            ops::lookup(&stage.name.to_string()).expect("validation rejects unknown operators");
-        let name = stage.name.clone();
-        match op.role {
-            Role::Key => {
+    let mut window: Option<(&Stage, &Shape)> = None;
+    for stage in stages {
+        let op = stage.op;
+        let name = stage.ast.name.clone();
+        match op.route {
+            Some(RouteKind::ByKey) => {
                 routing = Routing::ByKey {
-                    key: positional(stage).remove(0),
-                    name,
+                    method: op.method,
+                    key: first_expr(stage)?,
+                    name: name.clone(),
                 };
             }
-            Role::Clock if op.name == "processing_time" => clock = Clock::Processing { name },
-            Role::Clock => {
+            Some(kind @ RouteKind::ToOne) => {
+                routing = Routing::ToOne {
+                    method: kind.method().unwrap_or(op.method),
+                };
+            }
+            None => {}
+        }
+        match op.clock {
+            Some(ClockKind::Event) => {
                 clock = Clock::Event {
-                    extractor: positional(stage).remove(0),
-                    lateness: named(stage, "lateness")
-                        .map_or(0, |e| time::duration(e, true, "").expect("validated")),
-                    idle: named(stage, "idle")
-                        .map(|e| time::duration(e, false, "").expect("validated")),
-                    name,
+                    method: op.method,
+                    extractor: first_expr(stage)?,
+                    lateness: stage
+                        .duration(Param::Lateness)
+                        .cloned()
+                        .unwrap_or(Dur::Millis(0)),
+                    idle: stage.duration(Param::Idle).cloned(),
+                    name: name.clone(),
+                    label: text(stage),
                 };
             }
-            Role::Window => {
-                if op.name == "window_all" {
-                    routing = Routing::ToOne;
-                }
-                window = Some(stage);
+            Some(ClockKind::Processing) => {
+                clock = Clock::Processing {
+                    method: op.method,
+                    name: name.clone(),
+                };
             }
+            None => {}
+        }
+        match op.role {
+            Role::Key | Role::Clock => {}
+            Role::Window => match &stage.args {
+                Args::Shape(shape) => window = Some((stage, shape)),
+                _ => return Err(internal(name.span(), "a window has no shape")),
+            },
             Role::Aggregate => {
-                let w = window
+                let (w, shape) = window
                     .take()
-                    .expect("validation puts a window before aggregate");
-                let args = positional(stage);
+                    .ok_or_else(|| internal(name.span(), "`aggregate` has no window"))?;
+                let Args::Aggregates(aggs) = &stage.args else {
+                    return Err(internal(name.span(), "`aggregate` has no aggregates"));
+                };
                 steps.push(Step::Window(WindowPlan {
-                    name: w.name.clone(),
+                    name: w.ast.name.clone(),
                     aggregate: name,
-                    shape: time::shape(&positional(w)[0]).expect("validated"),
-                    allowed_lateness: named(w, "allowed_lateness")
-                        .map_or(0, |e| time::duration(e, true, "").expect("validated")),
-                    on_update: named(w, "emit")
-                        .is_some_and(|e| time::emit_policy(e).expect("validated")),
-                    aggs: time::aggregates(&args).unwrap_or_else(|_| unreachable!("validated")),
+                    shape: shape.clone(),
+                    allowed_lateness: w
+                        .duration(Param::AllowedLateness)
+                        .cloned()
+                        .unwrap_or(Dur::Millis(0)),
+                    emit: w.emit(Param::Emit).unwrap_or_default(),
+                    aggs: aggs.clone(),
                     labels: (
-                        quote::ToTokens::to_token_stream(&w.tokens()).to_string(),
-                        quote::ToTokens::to_token_stream(&stage.tokens()).to_string(),
+                        w.ast.tokens().to_token_stream().to_string(),
+                        stage.ast.tokens().to_token_stream().to_string(),
                     ),
                 }));
             }
             Role::Stateful => {
                 let state_name = format!("{}-{}", steps.len(), op.name);
+                let mut method = op.method;
+                let mut extra = Vec::new();
+                for attr in &stage.named {
+                    if let (ArgKind::Expr, Some(Value::Expr(e))) = (attr.spec.kind, attr.get()) {
+                        method = attr.spec.method.unwrap_or(method);
+                        extra.push(e.clone());
+                    }
+                }
                 steps.push(Step::Stateful {
                     op,
+                    method,
                     name,
-                    args: positional(stage),
-                    on_timer: named(stage, "on_timer").cloned(),
+                    args: stage.exprs().to_vec(),
+                    extra,
                     state_name,
                 });
             }
-            Role::Terminal => {
-                output = Output::Terminal;
+            Role::Terminal | Role::Transform => {
+                if op.role == Role::Terminal {
+                    output = Output::Terminal;
+                }
                 steps.push(Step::Stage {
                     op,
                     name,
-                    args: positional(stage),
+                    args: stage.exprs().to_vec(),
                 });
             }
-            Role::Transform => steps.push(Step::Stage {
-                op,
-                name,
-                args: positional(stage),
-            }),
         }
     }
-    Plan {
+    Ok(Plan {
         source,
         routing,
         clock,
         steps,
         output,
-    }
+    })
 }

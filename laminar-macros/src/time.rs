@@ -5,27 +5,47 @@
 
 use syn::{Expr, ExprCall, ExprLit, Ident, Lit};
 
-use crate::ops::{AGGREGATES, UNITS, WINDOWS};
+use crate::ops::{AGGREGATES, UNITS, WINDOWS, WindowSpec};
 use crate::suggest;
 
-/// A window's shape, in milliseconds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shape {
-    /// Tumbling (`slide == size`) or sliding.
-    Aligned {
-        /// Length.
-        size: u64,
-        /// Distance between starts.
-        slide: u64,
-    },
-    /// Closes after `gap` without events.
-    Session {
-        /// The gap.
-        gap: u64,
+/// A duration as the user gave it.
+#[derive(Clone, Debug)]
+pub enum Dur {
+    /// A literal with a unit, checked here: milliseconds.
+    Millis(u64),
+    /// An expression of type `std::time::Duration`, checked when the
+    /// runtime is built.
+    Expr {
+        /// The expression.
+        expr: Expr,
+        /// Its name in the runtime's error (`"size"`, `"lateness"`).
+        what: &'static str,
+        /// Whether zero is allowed.
+        zero: bool,
     },
 }
 
+/// A window shape read from `tumbling(10s)` and the like.
+#[derive(Clone, Debug)]
+pub struct Shape {
+    /// Its row of the table.
+    pub spec: &'static WindowSpec,
+    /// Its durations, one per `spec.args`.
+    pub durations: Vec<Dur>,
+}
+
+/// When a window emits.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Emit {
+    /// When it closes.
+    #[default]
+    OnClose,
+    /// After every event.
+    OnUpdate,
+}
+
 /// One aggregate inside `aggregate(...)`.
+#[derive(Clone)]
 pub enum AggCall {
     /// A built-in, such as `count()` or `max(f)`.
     Builtin {
@@ -46,10 +66,12 @@ fn units() -> String {
         .join(", ")
 }
 
-/// Reads a duration literal such as `10s` into milliseconds. `allow_zero`
-/// is for lateness, where zero means none; `what` names the duration in
-/// messages.
-pub fn duration(expr: &Expr, allow_zero: bool, what: &str) -> syn::Result<u64> {
+/// Reads a duration: a literal such as `10s`, checked here, or any other
+/// expression, taken as a `std::time::Duration` and checked when the
+/// runtime is built. `zero` is for lateness, where zero means none;
+/// `what` names the duration (`"size"`, `"lateness"`); `message` names it
+/// in messages.
+pub fn duration(expr: &Expr, zero: bool, what: &'static str, message: &str) -> syn::Result<Dur> {
     let lit = match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Int(lit), ..
@@ -65,14 +87,21 @@ pub fn duration(expr: &Expr, allow_zero: bool, what: &str) -> syn::Result<u64> {
                 ),
             ));
         }
-        _ => {
+        Expr::Lit(_) => {
             return Err(syn::Error::new_spanned(
                 expr,
                 format!(
-                    "expected a duration literal\nhelp: write it with a unit: {}",
+                    "expected a duration\nhelp: write it with a unit: {}, or give a `std::time::Duration`",
                     units()
                 ),
             ));
+        }
+        _ => {
+            return Ok(Dur::Expr {
+                expr: expr.clone(),
+                what,
+                zero,
+            });
         }
     };
     let suffix = lit.suffix();
@@ -100,15 +129,15 @@ pub fn duration(expr: &Expr, allow_zero: bool, what: &str) -> syn::Result<u64> {
         ));
     };
     let n: u64 = lit.base10_parse()?;
-    if n == 0 && !allow_zero {
+    if n == 0 && !zero {
         return Err(syn::Error::new_spanned(
             lit,
             format!(
-                "{what} must be greater than zero\nhelp: the smallest is `1ms`; for example `10s`"
+                "{message} must be greater than zero\nhelp: the smallest is `1ms`; for example `10s`"
             ),
         ));
     }
-    n.checked_mul(scale).ok_or_else(|| {
+    n.checked_mul(scale).map(Dur::Millis).ok_or_else(|| {
         syn::Error::new_spanned(lit, "this duration does not fit in u64 milliseconds")
     })
 }
@@ -165,38 +194,32 @@ pub fn shape(expr: &Expr) -> syn::Result<Shape> {
             ),
         ));
     }
-    let d: Vec<u64> = call
+    let durations: Vec<Dur> = call
         .args
         .iter()
         .zip(spec.args)
-        .map(|(a, what)| duration(a, false, &format!("a window's {what}")))
+        .map(|(a, what)| duration(a, false, what, &format!("a window's {what}")))
         .collect::<syn::Result<_>>()?;
-    Ok(match spec.name {
-        "tumbling" => Shape::Aligned {
-            size: d[0],
-            slide: d[0],
-        },
-        "sliding" => {
-            if d[1] > d[0] {
-                let (size, slide) = (&call.args[0], &call.args[1]);
-                return Err(syn::Error::new_spanned(
-                    slide,
-                    format!(
-                        "a sliding window's slide (`{}`) must not exceed its size (`{}`): events between windows would belong to none\nhelp: the size comes first: did you mean `sliding({}, {})`?",
-                        quote::ToTokens::to_token_stream(slide),
-                        quote::ToTokens::to_token_stream(size),
-                        quote::ToTokens::to_token_stream(slide),
-                        quote::ToTokens::to_token_stream(size),
-                    ),
-                ));
-            }
-            Shape::Aligned {
-                size: d[0],
-                slide: d[1],
-            }
-        }
-        _ => Shape::Session { gap: d[0] },
-    })
+    if let Some((size, slide)) = spec.within
+        && let (Some(Dur::Millis(size_ms)), Some(Dur::Millis(slide_ms))) =
+            (durations.get(size), durations.get(slide))
+        && slide_ms > size_ms
+        && let (Some(size), Some(slide)) = (call.args.get(size), call.args.get(slide))
+    {
+        let text = |e: &Expr| quote::ToTokens::to_token_stream(e).to_string();
+        return Err(syn::Error::new_spanned(
+            slide,
+            format!(
+                "a sliding window's slide (`{}`) must not exceed its size (`{}`): events between windows would belong to none\nhelp: the size comes first: did you mean `{}({}, {})`?",
+                text(slide),
+                text(size),
+                spec.name,
+                text(slide),
+                text(size),
+            ),
+        ));
+    }
+    Ok(Shape { spec, durations })
 }
 
 /// Reads the arguments of `aggregate(...)`.
@@ -251,11 +274,11 @@ pub fn aggregates<'a>(
     }
 }
 
-/// Reads `emit = on_close` or `emit = on_update`; true for `on_update`.
-pub fn emit_policy(expr: &Expr) -> syn::Result<bool> {
+/// Reads `emit = on_close` or `emit = on_update`.
+pub fn emit_policy(expr: &Expr) -> syn::Result<Emit> {
     match expr {
-        Expr::Path(p) if p.path.is_ident("on_close") => Ok(false),
-        Expr::Path(p) if p.path.is_ident("on_update") => Ok(true),
+        Expr::Path(p) if p.path.is_ident("on_close") => Ok(Emit::OnClose),
+        Expr::Path(p) if p.path.is_ident("on_update") => Ok(Emit::OnUpdate),
         _ => Err(syn::Error::new_spanned(
             expr,
             "expected `on_close` or `on_update`\nhelp: `emit = on_close` fires each window once, when it closes (the default); `emit = on_update` fires after every event",
@@ -271,72 +294,81 @@ mod tests {
         syn::parse_str(s).unwrap()
     }
 
+    fn ms(expr: &str, zero: bool) -> Option<u64> {
+        match duration(&e(expr), zero, "x", "x") {
+            Ok(Dur::Millis(ms)) => Some(ms),
+            _ => None,
+        }
+    }
+
+    fn err(expr: &str, zero: bool) -> String {
+        duration(&e(expr), zero, "x", "x")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
     #[test]
     fn durations() {
-        assert_eq!(duration(&e("10s"), false, "x").unwrap(), 10_000);
-        assert_eq!(duration(&e("250ms"), false, "x").unwrap(), 250);
-        assert_eq!(duration(&e("2min"), false, "x").unwrap(), 120_000);
-        assert_eq!(duration(&e("1h"), false, "x").unwrap(), 3_600_000);
-        assert_eq!(duration(&e("0s"), true, "x").unwrap(), 0);
-        assert!(
-            duration(&e("0s"), false, "x")
-                .unwrap_err()
-                .to_string()
-                .contains("greater than zero")
-        );
-        assert!(
-            duration(&e("10"), false, "x")
-                .unwrap_err()
-                .to_string()
-                .contains("needs a unit")
-        );
-        assert!(
-            duration(&e("10d"), false, "x")
-                .unwrap_err()
-                .to_string()
-                .contains("unknown duration unit")
-        );
-        assert!(duration(&e("1.5s"), false, "x").is_err());
+        assert_eq!(ms("10s", false), Some(10_000));
+        assert_eq!(ms("250ms", false), Some(250));
+        assert_eq!(ms("2min", false), Some(120_000));
+        assert_eq!(ms("1h", false), Some(3_600_000));
+        assert_eq!(ms("0s", true), Some(0));
+        assert!(err("0s", false).contains("greater than zero"));
+        assert!(err("10", false).contains("needs a unit"));
+        assert!(err("10d", false).contains("unknown duration unit"));
+        assert!(err("1.5s", false).contains("whole number"));
+        assert!(err("\"10s\"", false).contains("expected a duration"));
+    }
+
+    #[test]
+    fn expressions_are_checked_at_build() {
+        for expr in ["cfg.window", "LATENESS", "Duration::from_secs(n)", "-1"] {
+            let read = duration(&e(expr), false, "size", "a window's size");
+            assert!(
+                matches!(
+                    read,
+                    Ok(Dur::Expr {
+                        what: "size",
+                        zero: false,
+                        ..
+                    })
+                ),
+                "{expr}"
+            );
+        }
+    }
+
+    fn millis(shape: &Shape) -> Vec<Option<u64>> {
+        shape
+            .durations
+            .iter()
+            .map(|d| match d {
+                Dur::Millis(ms) => Some(*ms),
+                Dur::Expr { .. } => None,
+            })
+            .collect()
     }
 
     #[test]
     fn shapes() {
+        let read = |s: &str| shape(&e(s)).map_err(|e| e.to_string());
+        let ok = |s: &str| read(s).map(|sh| (sh.spec.name, millis(&sh)));
+        assert_eq!(ok("tumbling(10s)"), Ok(("tumbling", vec![Some(10_000)])));
         assert_eq!(
-            shape(&e("tumbling(10s)")).unwrap(),
-            Shape::Aligned {
-                size: 10_000,
-                slide: 10_000
-            }
+            ok("sliding(10s, 2s)"),
+            Ok(("sliding", vec![Some(10_000), Some(2_000)]))
         );
+        assert_eq!(ok("session(30s)"), Ok(("session", vec![Some(30_000)])));
         assert_eq!(
-            shape(&e("sliding(10s, 2s)")).unwrap(),
-            Shape::Aligned {
-                size: 10_000,
-                slide: 2_000
-            }
+            ok("sliding(cfg.size, 2s)"),
+            Ok(("sliding", vec![None, Some(2_000)]))
         );
-        assert_eq!(
-            shape(&e("session(30s)")).unwrap(),
-            Shape::Session { gap: 30_000 }
-        );
-        assert!(
-            shape(&e("sliding(2s, 10s)"))
-                .unwrap_err()
-                .to_string()
-                .contains("must not exceed")
-        );
-        assert!(
-            shape(&e("tumblin(10s)"))
-                .unwrap_err()
-                .to_string()
-                .contains("did you mean `tumbling`")
-        );
-        assert!(
-            shape(&e("tumbling(10s, 1s)"))
-                .unwrap_err()
-                .to_string()
-                .contains("takes 1")
-        );
+        let err = |s: &str| read(s).err().unwrap_or_default();
+        assert!(err("sliding(2s, 10s)").contains("must not exceed"));
+        assert!(err("tumblin(10s)").contains("did you mean `tumbling`"));
+        assert!(err("tumbling(10s, 1s)").contains("takes 1"));
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! Checks a parsed pipeline against the operator table and reports every
-//! problem it finds, each at the user's tokens, with a line saying what to
+//! The checks that span several stages, as serde's `check.rs`: order,
+//! what must precede what, one of a kind. Each stage's own arguments were
+//! read (and their errors reported) by `read`; this module looks only at
+//! the operators, their order and which named arguments were given, and
+//! reports every problem at the user's tokens, with a line saying what to
 //! change.
 
-use crate::ast::{Arg, PipelineAst, StageAst};
+use crate::ast::{PipelineAst, StageAst};
 use crate::ctxt::Ctxt;
 use crate::ops::{self, Needs, OpSpec, Placement, Role};
-use crate::{suggest, time};
+use crate::read::Stage;
 
 /// What the stages so far have established.
 #[derive(Default)]
@@ -24,13 +27,24 @@ struct Seen<'a> {
     previous: Option<(&'a StageAst, &'static OpSpec)>,
 }
 
-/// Reports every problem of `ast` into `cx`.
-pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
+/// Reports every problem of `ast`, whose known stages `read` made into
+/// `stages`, into `cx`.
+pub fn check(ast: &PipelineAst, stages: &[Stage], cx: &mut Ctxt) {
     if ast.source.is_none() {
         let message = "a pipeline starts with the type of its events";
         let help = "help: write the event type first: `stream! { MyEvent -> map(|e| ...) }`";
         match ast.stages.first() {
-            Some(first) => cx.error_with(first.arrow, message, &[help.to_owned()]),
+            Some(first) => match &first.arrow {
+                Some(arrow) => cx.error_with(arrow, message, &[help.to_owned()]),
+                None => cx.error_with(
+                    &first.name,
+                    &format!(
+                        "{message}, but this one starts with the stage `{}`",
+                        first.name
+                    ),
+                    &[help.to_owned()],
+                ),
+            },
             None => cx.push(syn::Error::new(
                 ast.span,
                 format!("empty pipeline: {message}\n{help}"),
@@ -42,16 +56,12 @@ pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
     }
 
     let mut seen = Seen::default();
-    for stage in &ast.stages {
-        let name = stage.name.to_string();
-        let Some(op) = ops::lookup(&name) else {
-            unknown_operator(stage, &name, cx);
-            continue;
-        };
+    for read in stages {
+        let (stage, op) = (read.ast, read.op);
         check_after_terminal(stage, op, &seen, cx);
-        check_arguments(stage, op, cx);
         check_placement(stage, op, &seen, cx);
         check_needs(stage, op, &seen, cx);
+        check_named_needs(read, &seen, cx);
         if let Some(window) = seen.open_window
             && op.role != Role::Aggregate
         {
@@ -65,11 +75,8 @@ pub fn check(ast: &PipelineAst, cx: &mut Ctxt) {
             );
             seen.open_window = None;
         }
-        match op.role {
-            Role::Window => check_window(stage, &seen, cx),
-            Role::Aggregate => check_aggregate(stage, cx),
-            Role::Clock => check_clock(stage, cx),
-            _ => {}
+        if op.role == Role::Window {
+            check_window(stage, &seen, cx);
         }
         record(&mut seen, stage, op);
     }
@@ -128,16 +135,6 @@ fn check_static(source: &syn::Type, cx: &mut Ctxt) {
     }
 }
 
-fn unknown_operator(stage: &StageAst, name: &str, cx: &mut Ctxt) {
-    let mut extra = Vec::new();
-    if let Some(near) = suggest::nearest(name, ops::OPS.iter().map(|op| op.name)) {
-        let usage = ops::lookup(near).map_or(near, |op| op.usage);
-        extra.push(format!("help: did you mean `{near}`? `{usage}`"));
-    }
-    extra.push(format!("note: the operators are: {}", ops::names()));
-    cx.error_with(&stage.name, &format!("unknown operator `{name}`"), &extra);
-}
-
 fn check_after_terminal(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
     let Some(term) = seen.terminal else { return };
     let name = op.name;
@@ -161,60 +158,6 @@ fn check_after_terminal(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctx
                 term.name
             )],
         );
-    }
-}
-
-fn check_arguments(stage: &StageAst, op: &OpSpec, cx: &mut Ctxt) {
-    let name = op.name;
-    if stage.paren.is_none() {
-        cx.error_with(
-            &stage.name,
-            &format!("`{name}` needs its arguments in parentheses"),
-            &[format!("help: write `{}`", op.usage)],
-        );
-        return;
-    }
-    let positional = stage
-        .args
-        .iter()
-        .filter(|a| matches!(a, Arg::Positional(_)))
-        .count();
-    let arity = op.arity;
-    if positional < arity.min || positional > arity.max {
-        let want = if arity.min == arity.max {
-            format!(
-                "{} argument{}",
-                arity.min,
-                if arity.min == 1 { "" } else { "s" }
-            )
-        } else {
-            format!("{} to {} arguments", arity.min, arity.max)
-        };
-        cx.error_with(
-            stage.args_tokens(),
-            &format!(
-                "`{name}` takes {want}, but {positional} {} given",
-                if positional == 1 { "was" } else { "were" }
-            ),
-            &[format!("help: write `{}`", op.usage)],
-        );
-    }
-    for arg in &stage.args {
-        if let Some(arg_name) = arg.name() {
-            let text = arg_name.to_string();
-            if !op.named.contains(&text.as_str()) {
-                let accepted = if op.named.is_empty() {
-                    format!("note: `{name}` takes no named arguments")
-                } else {
-                    format!("note: `{name}` accepts: {}", op.named.join(", "))
-                };
-                cx.error_with(
-                    arg_name,
-                    &format!("`{name}` has no argument named `{text}`"),
-                    &[accepted],
-                );
-            }
-        }
     }
 }
 
@@ -337,6 +280,28 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
     }
 }
 
+/// A named argument's own needs: `process(.., on_timer = ..)` needs a
+/// clock, or its timers would fire only at the end of input.
+fn check_named_needs(read: &Stage, seen: &Seen, cx: &mut Ctxt) {
+    for attr in &read.named {
+        let Some(tokens) = attr.tokens() else {
+            continue;
+        };
+        for need in attr.spec.needs {
+            if *need == Needs::Clock && seen.clock.is_none() {
+                cx.error_with(
+                    tokens,
+                    &format!(
+                        "`{}` needs a clock, and this pipeline has none: its timers would fire only at the end of input",
+                        attr.spec.name
+                    ),
+                    &["help: add `event_time(|event| event.timestamp_ms)` or `processing_time()` right after the source type".to_owned()],
+                );
+            }
+        }
+    }
+}
+
 fn check_window(stage: &StageAst, seen: &Seen, cx: &mut Ctxt) {
     if let Some(first) = seen.window {
         cx.error_with(
@@ -345,46 +310,6 @@ fn check_window(stage: &StageAst, seen: &Seen, cx: &mut Ctxt) {
             &[format!("note: the first is `{}` earlier in this pipeline", first.name)],
         );
     }
-    for arg in &stage.args {
-        let checked = match arg {
-            Arg::Positional(e) => time::shape(e).map(drop),
-            Arg::Named { name, value, .. } if name == "allowed_lateness" => {
-                time::duration(value, true, "`allowed_lateness`").map(drop)
-            }
-            Arg::Named { name, value, .. } if name == "emit" => time::emit_policy(value).map(drop),
-            Arg::Named { .. } => Ok(()),
-        };
-        if let Err(e) = checked {
-            cx.push(e);
-        }
-    }
-}
-
-fn check_aggregate(stage: &StageAst, cx: &mut Ctxt) {
-    let args = stage
-        .args
-        .iter()
-        .filter(|a| a.name().is_none())
-        .map(Arg::value);
-    if let Err(errors) = time::aggregates(args) {
-        for e in errors {
-            cx.push(e);
-        }
-    }
-}
-
-fn check_clock(stage: &StageAst, cx: &mut Ctxt) {
-    for arg in &stage.args {
-        if let Arg::Named { name, value, .. } = arg {
-            let allow_zero = name == "lateness";
-            let what = format!("`{name}`");
-            if (name == "lateness" || name == "idle")
-                && let Err(e) = time::duration(value, allow_zero, &what)
-            {
-                cx.push(e);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -392,9 +317,10 @@ mod tests {
     use super::*;
 
     fn errors(src: &str) -> Vec<String> {
-        let ast: PipelineAst = syn::parse_str(src).expect("parses");
+        let ast: PipelineAst = syn::parse_str(src).unwrap_or_else(|e| panic!("{e}"));
         let mut cx = Ctxt::default();
-        check(&ast, &mut cx);
+        let stages = crate::read::stages(&ast, &mut cx);
+        check(&ast, &stages, &mut cx);
         match cx.finish() {
             Ok(()) => Vec::new(),
             Err(es) => es.iter().map(ToString::to_string).collect(),
@@ -472,10 +398,11 @@ mod tests {
             "u64 -> event_time(|x| *x, lateness = 2) -> key_by(|x| *x) -> map(|x| x) \
              -> window(sliding(1s, 5s)) -> aggregate(count())",
         );
+        // Argument errors come from reading, before the order checks.
         assert_eq!(es.len(), 3, "{es:#?}");
         assert!(es[0].contains("needs a unit"));
-        assert!(es[1].contains("`map` before it changed"));
-        assert!(es[2].contains("must not exceed"));
+        assert!(es[1].contains("must not exceed"));
+        assert!(es[2].contains("`map` before it changed"));
     }
 
     #[test]
@@ -485,5 +412,28 @@ mod tests {
         );
         assert_eq!(es.len(), 1, "{es:#?}");
         assert!(es[0].contains("keyed by `key_by`"));
+    }
+
+    #[test]
+    fn a_timer_needs_a_clock() {
+        let es =
+            errors("u64 -> key_by(|x| *x) -> process(|k, e, s, o| {}, on_timer = |k, t, s, o| {})");
+        assert_eq!(es.len(), 1, "{es:#?}");
+        assert!(es[0].contains("`on_timer` needs a clock"));
+        assert!(
+            errors(
+                "u64 -> processing_time() -> key_by(|x| *x) \
+                 -> process(|k, e, s, o| {}, on_timer = |k, t, s, o| {})"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_stage_where_the_source_type_goes() {
+        let es = errors("map(|x: u64| x) -> filter(|x| *x > 1)");
+        assert_eq!(es.len(), 1, "{es:#?}");
+        assert!(es[0].contains("starts with the type of its events"));
+        assert!(es[0].contains("starts with the stage `map`"));
     }
 }

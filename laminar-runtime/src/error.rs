@@ -52,6 +52,15 @@ pub enum BuildError {
         #[source]
         source: crate::state::StateError,
     },
+    /// A duration the pipeline was given as an expression (`tumbling(cfg.window)`)
+    /// cannot be used: `stage` is the stage as written in `stream!`.
+    #[error("in `{stage}`: {what}")]
+    Duration {
+        /// The stage, as written.
+        stage: &'static str,
+        /// What is wrong with it.
+        what: crate::window::duration::DurationError,
+    },
     /// The operating system refused a worker thread.
     #[error("could not start the worker thread for core {core}: {source}")]
     Spawn {

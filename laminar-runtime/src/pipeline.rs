@@ -65,4 +65,12 @@ pub trait Pipeline: Send + 'static {
     fn idle_timeout(&self) -> Option<std::time::Duration> {
         None
     }
+
+    /// Whether the pipeline can run: a `stream!` pipeline whose durations
+    /// were given as expressions says here if one of them is unusable.
+    /// [`RuntimeBuilder::build`](crate::RuntimeBuilder::build) returns the
+    /// error before it starts anything.
+    fn check(&self) -> Result<(), crate::BuildError> {
+        Ok(())
+    }
 }

@@ -247,6 +247,7 @@ impl RuntimeBuilder {
     pub fn build<P: Pipeline>(self, pipeline: P) -> Result<Runtime<P>, BuildError> {
         let config = self.config;
         check(&config)?;
+        pipeline.check()?;
         let cores = config.cores;
         let (warnings, pins) = plan_cpus(&config);
         // Every core's operator opens its state here, on the building

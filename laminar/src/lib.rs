@@ -38,6 +38,7 @@ pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::stage::stateful::Collector;
 pub use laminar_runtime::state::{Codec, MemStore, StateError, StateStore, StoreChoice};
 pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
+pub use laminar_runtime::window::duration::DurationError;
 pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
 pub use laminar_runtime::{
     Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
@@ -67,5 +68,6 @@ pub mod __private {
     };
     pub use laminar_runtime::stage::{Identity, Then};
     pub use laminar_runtime::window::aggregate::Aggs;
+    pub use laminar_runtime::window::duration::DurationCheck;
     pub use laminar_runtime::window::{EmitPolicy, NoKey, NoTime};
 }

@@ -32,6 +32,7 @@ use super::bounds::{Event, Key, NoOutput, StageFn};
 use super::fuse::{Identity, Then};
 use super::stateful::{Collector, Fold, NoTimer, Process, Reduce};
 use super::stateless::{Filter, FilterMap, FlatMap, ForEach, Inspect, Map};
+use crate::error::BuildError;
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::pipeline::Pipeline;
@@ -39,6 +40,7 @@ use crate::routing::{ByKey, RoundRobin, Route, ToOne};
 use crate::state::Codec;
 use crate::window::aggregate::{Aggregate, Aggs};
 use crate::window::aligned::AlignedWindow;
+use crate::window::duration::{DurationCheck, DurationError};
 use crate::window::session::SessionWindow;
 use crate::window::{
     AllKey, Clock, EmitPolicy, EventTime, Ingress, IngressTime, IntoTimestamp, KeyFn, KeyOf, NoKey,
@@ -53,6 +55,8 @@ pub struct Builder<S, R, C, T, K = NoKey, Tm = NoTime> {
     chain: C,
     key: K,
     time: Tm,
+    /// The first unusable duration given as an expression, for `build`.
+    durations: Option<(&'static str, DurationError)>,
     _types: PhantomData<fn(S) -> T>,
 }
 
@@ -70,6 +74,7 @@ pub fn source<S: Event>() -> Head<S, RoundRobin, NoKey, NoTime> {
         chain: Identity::new(),
         key: NoKey,
         time: NoTime,
+        durations: None,
         _types: PhantomData,
     }
 }
@@ -85,6 +90,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
             chain: Then::new(self.chain, op),
             key: self.key,
             time: self.time,
+            durations: self.durations,
             _types: PhantomData,
         }
     }
@@ -270,6 +276,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
             chain: Then::new(self.chain, op),
             key: NoKey,
             time: self.time,
+            durations: self.durations,
             _types: PhantomData,
         }
     }
@@ -312,6 +319,7 @@ impl<S, C, T, Tm> Builder<S, RoundRobin, C, T, NoKey, Tm> {
             chain: self.chain,
             key: AllKey,
             time: self.time,
+            durations: self.durations,
             _types: PhantomData,
         }
     }
@@ -330,6 +338,7 @@ impl<S, Tm> Head<S, RoundRobin, NoKey, Tm> {
             chain: self.chain,
             key: KeyFn(f),
             time: self.time,
+            durations: self.durations,
             _types: PhantomData,
         }
     }
@@ -355,6 +364,7 @@ impl<S, R, K> Head<S, R, K, NoTime> {
             chain: self.chain,
             key: self.key,
             time: EventTime::new(f, out_of_orderness, idle_ms),
+            durations: self.durations,
             _types: PhantomData,
         }
     }
@@ -367,12 +377,25 @@ impl<S, R, K> Head<S, R, K, NoTime> {
             chain: self.chain,
             key: self.key,
             time: ProcessingTime,
+            durations: self.durations,
             _types: PhantomData,
         }
     }
 }
 
 impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
+    /// Keeps the first problem of a stage's durations given as expressions,
+    /// for [`RuntimeBuilder::build`](crate::RuntimeBuilder::build) to
+    /// report. Generated code only.
+    #[doc(hidden)]
+    #[inline]
+    pub fn check_durations(mut self, check: DurationCheck) -> Self {
+        if self.durations.is_none() {
+            self.durations = check.finish();
+        }
+        self
+    }
+
     /// Finishes the pipeline; `describe` is its Mermaid flowchart. The
     /// result is a [`Pipeline`] when every stage type-checked.
     #[inline]
@@ -384,6 +407,7 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
             },
             chain: self.chain,
             describe,
+            durations: self.durations,
             _source: PhantomData,
         }
     }
@@ -394,6 +418,7 @@ pub struct Built<S, R, C> {
     route: R,
     chain: C,
     describe: &'static str,
+    durations: Option<(&'static str, DurationError)>,
     _source: PhantomData<fn(S)>,
 }
 
@@ -403,6 +428,7 @@ impl<S, R: Clone, C: Clone> Clone for Built<S, R, C> {
             route: self.route.clone(),
             chain: self.chain.clone(),
             describe: self.describe,
+            durations: self.durations,
             _source: PhantomData,
         }
     }
@@ -453,6 +479,13 @@ where
 
     fn idle_timeout(&self) -> Option<std::time::Duration> {
         self.route.time.idle_timeout()
+    }
+
+    fn check(&self) -> Result<(), BuildError> {
+        match self.durations {
+            Some((stage, what)) => Err(BuildError::Duration { stage, what }),
+            None => Ok(()),
+        }
     }
 }
 

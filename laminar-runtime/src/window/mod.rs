@@ -4,7 +4,8 @@
 //! - [`aligned`]: tumbling and sliding windows, kept as panes;
 //! - [`session`]: session windows per key, merged as events bridge gaps;
 //! - [`aggregate`]: what a window computes;
-//! - [`timer`]: the timer service the session windows fire from.
+//! - [`timer`]: the timer service the session windows fire from;
+//! - [`duration`]: durations given as expressions, checked at build.
 //!
 //! Late data is never dropped silently: an event past the watermark but
 //! within the allowed lateness updates its window and fires it again; a
@@ -14,6 +15,7 @@
 
 pub mod aggregate;
 pub mod aligned;
+pub mod duration;
 pub mod session;
 pub mod timer;
 
