@@ -27,6 +27,17 @@ struct Pane<K, Acc> {
 
 /// The aligned-window operator: `window(tumbling(..))` or
 /// `window(sliding(..))` followed by `aggregate(..)`.
+///
+/// A window is kept until the watermark reaches its end plus the allowed
+/// lateness; after that its result is final. An event is:
+///
+/// - on time if every window that contains it is kept: it counts in all;
+/// - late if none is: it goes to [`Emit::emit_late`];
+/// - partly late (sliding only) if its earlier windows are final and its
+///   later ones kept: it counts in the kept ones and goes to
+///   [`Emit::emit_partly_late`], so that no event is left out of a result
+///   unreported. A tumbling window holds each event in one window, so an
+///   event there is on time or late.
 pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     key: KF,
     clock: C,
@@ -95,11 +106,18 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         }
     }
 
+    /// Start of the earliest window that contains pane `start`. Windows
+    /// start at 0 or later, so near 0 it may be the pane's only window.
+    #[inline]
+    fn first_window(&self, start: Timestamp) -> Timestamp {
+        let lowest = (start + 1).saturating_sub(self.size);
+        lowest.div_ceil(self.slide) * self.slide
+    }
+
     /// Starts of the windows that contain pane `start`, ascending.
     fn windows_of(&self, start: Timestamp) -> impl Iterator<Item = Timestamp> + use<T, KF, C, A> {
         let last = start - start % self.slide;
-        let lowest = (start + 1).saturating_sub(self.size);
-        let first = lowest.div_ceil(self.slide) * self.slide;
+        let first = self.first_window(start);
         let slide = self.slide;
         (first..=last).step_by(slide as usize)
     }
@@ -207,12 +225,14 @@ where
                 accs.insert(key.clone(), acc);
             }
         }
-        // Windows that already fired (a late event within the lateness), or
-        // every window under `OnUpdate`, emit this key's new value.
-        let refire = self
-            .windows_of(start)
-            .next()
-            .is_some_and(|ws| ws.saturating_add(self.size) <= self.watermark);
+        // The earliest window holding the event ends first: if it has
+        // fired, this is a late event within the lateness and the windows
+        // that fired emit this key's new value (as does every window under
+        // `OnUpdate`); if it is also past its lateness, it is final and the
+        // event missed it.
+        let first_end = self.first_window(start).saturating_add(self.size);
+        let refire = first_end <= self.watermark;
+        let partly_late = first_end.saturating_add(self.lateness) <= self.watermark;
         if self.emit == EmitPolicy::OnUpdate || refire {
             for ws in self.windows_of(start) {
                 let end = ws.saturating_add(self.size);
@@ -232,6 +252,9 @@ where
                     });
                 }
             }
+        }
+        if partly_late {
+            out.emit_partly_late(event);
         }
     }
 
@@ -288,10 +311,11 @@ mod tests {
     use crate::window::aggregate::Aggs;
     use crate::window::{EventTime, KeyFn};
 
-    /// Emits results and late events into two vectors.
+    /// Emits results, late and partly late events into three vectors.
     struct Sink<O, L> {
         out: Vec<O>,
         late: Vec<L>,
+        partly_late: Vec<L>,
     }
 
     impl<O, L> Default for Sink<O, L> {
@@ -299,8 +323,16 @@ mod tests {
             Sink {
                 out: Vec::new(),
                 late: Vec::new(),
+                partly_late: Vec::new(),
             }
         }
+    }
+
+    fn take<L: 'static, X: 'static>(x: X) -> Option<L> {
+        let mut slot = Some(x);
+        (&mut slot as &mut dyn core::any::Any)
+            .downcast_mut::<Option<L>>()
+            .and_then(Option::take)
     }
 
     impl<O, L: 'static> Emit<O> for Sink<O, L> {
@@ -308,10 +340,10 @@ mod tests {
             self.out.push(item);
         }
         fn emit_late<X: 'static>(&mut self, late: X) {
-            let mut slot = Some(late);
-            if let Some(l) = (&mut slot as &mut dyn core::any::Any).downcast_mut::<Option<L>>() {
-                self.late.extend(l.take());
-            }
+            self.late.extend(take(late));
+        }
+        fn emit_partly_late<X: 'static>(&mut self, event: X) {
+            self.partly_late.extend(take(event));
         }
     }
 
@@ -432,5 +464,33 @@ mod tests {
         w.on_event((1, 5, 1), &mut s);
         assert_eq!(s.late, [(1, 5, 1)]);
         assert_eq!(s.out.len(), 2);
+    }
+
+    #[test]
+    fn an_event_that_missed_a_final_window_is_partly_late() {
+        let mut w = op(30, 10, 0);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, 25, 1), &mut s);
+        w.on_watermark(35, &mut s);
+        // 25 is in [0, 30) (final at 35), [10, 40) and [20, 50) (open).
+        w.on_event((1, 26, 1), &mut s);
+        assert_eq!(
+            (s.late.len(), s.partly_late.as_slice()),
+            (0, &[(1, 26, 1)][..])
+        );
+        w.on_end(&mut s);
+        let values: Vec<_> = s.out.iter().map(|o| (o.start, o.value.0)).collect();
+        assert_eq!(values, [(0, 1), (10, 2), (20, 2)]);
+        // At watermark 45, [10, 40) is final too; [20, 50) still open.
+        let mut w = op(30, 10, 0);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, 25, 1), &mut s);
+        w.on_watermark(45, &mut s);
+        w.on_event((1, 27, 1), &mut s);
+        assert_eq!(s.partly_late, [(1, 27, 1)]);
+        w.on_watermark(50, &mut s);
+        w.on_event((1, 28, 1), &mut s);
+        assert_eq!(s.late, [(1, 28, 1)], "every window final: late");
+        assert_eq!(s.partly_late.len(), 1);
     }
 }

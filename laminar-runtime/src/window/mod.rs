@@ -9,8 +9,14 @@
 //! Late data is never dropped silently: an event past the watermark but
 //! within the allowed lateness updates its window and fires it again; a
 //! later one goes to the late-data output ([`Emit::emit_late`]), counted.
+//! A sliding-window event that missed some of its windows, final by the
+//! time it came, but reached others goes there too, counted apart
+//! ([`Emit::emit_partly_late`]). The rule for each shape is on
+//! [`AlignedWindow`](aligned::AlignedWindow) and
+//! [`SessionWindow`](session::SessionWindow).
 //!
 //! [`Emit::emit_late`]: crate::Emit::emit_late
+//! [`Emit::emit_partly_late`]: crate::Emit::emit_partly_late
 
 pub mod aggregate;
 pub mod aligned;

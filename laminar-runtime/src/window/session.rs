@@ -4,8 +4,9 @@
 //!
 //! Each session has at most one pending timer. When a session grows, its
 //! timer is left where it is; when the timer fires early, it is set again at
-//! the session's new end. A key whose sessions are all closed and past the
-//! allowed lateness is removed, so state lives only as long as its sessions.
+//! the session's new end. A key whose sessions are all closed, past the
+//! allowed lateness and then the gap (see [`SessionWindow`] for why the
+//! gap), is removed, so state lives only as long as its sessions.
 
 use core::marker::PhantomData;
 
@@ -25,10 +26,30 @@ struct Session<Acc> {
     /// Time of this session's pending timer, if any.
     timer: Option<Timestamp>,
     fired: bool,
+    /// Past its end plus the allowed lateness: its result is final, and it
+    /// is kept (without its accumulator's contents) only so that an event
+    /// that would have merged into it is known to be late.
+    closed: bool,
 }
 
 /// The session-window operator: `window(session(gap))` followed by
 /// `aggregate(..)`.
+///
+/// A session is kept until the watermark reaches its end plus the allowed
+/// lateness; after that its result is final. An event is late, and goes to
+/// [`Emit::emit_late`], if its session is final: either its own
+/// `[ts, ts + gap)` is past the lateness, or it would merge into (or
+/// bridge to) a session that is. Such an event starts no session of its
+/// own: a second session overlapping the final one, for the same key, would
+/// report one run of activity as two. This is the rule Flink and Beam
+/// state, that an element is late when the window it merges into is past
+/// the allowed lateness, applied also after that window's state is gone
+/// (they forget a purged session and start a new one). An event is never
+/// partly late here: it counts in its session or in none.
+///
+/// A final session is remembered, as its bounds only, until the watermark
+/// reaches its end plus the lateness plus the gap: after that any event
+/// that could touch it is late by its own `[ts, ts + gap)`.
 pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     key: KF,
     clock: C,
@@ -120,6 +141,10 @@ where
         while last < list.len() && list[last].start < own_end {
             last += 1;
         }
+        if list[first..last].iter().any(|s| s.closed) {
+            out.emit_late(event);
+            return;
+        }
         let merged = if first == last {
             let mut acc = self.agg.create();
             self.agg.add(&mut acc, &event, ts);
@@ -131,6 +156,7 @@ where
                     acc,
                     timer: None,
                     fired: false,
+                    closed: false,
                 },
             );
             first
@@ -191,6 +217,9 @@ where
             };
             for s in list.iter_mut().filter(|s| s.timer == Some(at)) {
                 s.timer = None;
+                if s.closed {
+                    continue;
+                }
                 if s.end <= watermark && !s.fired {
                     s.fired = true;
                     out.emit(Windowed {
@@ -200,18 +229,23 @@ where
                         value: self.agg.finish(&s.acc),
                     });
                 }
+                let kept_until = s.end.saturating_add(self.lateness);
                 let next = if s.end > watermark {
                     s.end
+                } else if kept_until > watermark {
+                    kept_until
                 } else {
-                    s.end.saturating_add(self.lateness)
+                    s.closed = true;
+                    s.acc = self.agg.create();
+                    kept_until.saturating_add(self.gap)
                 };
                 if next > watermark {
                     s.timer = Some(next);
                     self.timers.set(next, key.clone());
                 }
             }
-            let lateness = self.lateness;
-            list.retain(|s| s.end.saturating_add(lateness) > watermark || s.timer.is_some());
+            let remembered = self.lateness.saturating_add(self.gap);
+            list.retain(|s| s.end.saturating_add(remembered) > watermark || s.timer.is_some());
             if list.is_empty() {
                 self.sessions.remove(&key);
             }
@@ -306,6 +340,40 @@ mod tests {
                 value: 2
             }]
         );
+    }
+
+    /// Keeps what goes to the late output.
+    #[derive(Default)]
+    struct Late(Vec<Ev>);
+
+    impl Emit<Windowed<u32, u64>> for Late {
+        fn emit(&mut self, _item: Windowed<u32, u64>) {}
+        fn emit_late<X: 'static>(&mut self, late: X) {
+            let mut slot = Some(late);
+            if let Some(l) = (&mut slot as &mut dyn core::any::Any).downcast_mut::<Option<Ev>>() {
+                self.0.extend(l.take());
+            }
+        }
+    }
+
+    #[test]
+    fn a_final_session_is_remembered_for_one_gap_then_forgotten() {
+        let mut w = op(10, 0);
+        let mut late = Late::default();
+        w.on_event((1, 0), &mut late);
+        w.on_watermark(12, &mut late);
+        // [0, 10) is final; the event at 8 would have merged into it.
+        w.on_event((1, 8), &mut late);
+        assert_eq!(late.0, [(1, 8)]);
+        assert_eq!(w.sessions.get(&1).map(Vec::len), Some(1), "no new session");
+        w.on_watermark(19, &mut late);
+        assert!(w.sessions.contains_key(&1));
+        // From 20 on, an event that could touch [0, 10) is late by its own
+        // [ts, ts + 10), so the session is no longer needed.
+        w.on_watermark(20, &mut late);
+        assert!(w.sessions.is_empty());
+        w.on_event((1, 9), &mut late);
+        assert_eq!(late.0, [(1, 8), (1, 9)]);
     }
 
     #[test]
