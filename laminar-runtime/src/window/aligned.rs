@@ -8,7 +8,13 @@
 //!
 //! Panes live in a deque sorted by start. A pane is freed once every window
 //! that contains it is past its end plus the allowed lateness; its map goes
-//! back to a pool, so in steady state no window allocates.
+//! back to a pool, so in steady state no window allocates. The pool is
+//! bounded so that memory falls back after a burst of keys: it keeps at
+//! most about twice as many spare maps as there were panes in use, reuses
+//! them oldest first, and a map that comes back holding far fewer keys
+//! than it has room for (see [`oversized`](super::oversized)) is shrunk to
+//! what it held. A map sized by a burst is thus given back after its next
+//! use.
 
 use core::marker::PhantomData;
 use std::collections::VecDeque;
@@ -16,7 +22,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
-use super::{Clock, EmitPolicy, KeyOf, Windowed, gcd};
+use super::{Clock, EmitPolicy, KeyOf, Windowed, gcd, oversized};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 
@@ -48,7 +54,9 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     lateness: Timestamp,
     emit: EmitPolicy,
     panes: VecDeque<Pane<KF::Key, A::Acc>>,
-    pool: Vec<FxHashMap<KF::Key, A::Acc>>,
+    /// Spare maps, reused oldest first so that each comes back, and is
+    /// shrunk if oversized, within a few panes.
+    pool: VecDeque<FxHashMap<KF::Key, A::Acc>>,
     scratch: FxHashMap<KF::Key, A::Acc>,
     watermark: Timestamp,
     _events: PhantomData<fn(T)>,
@@ -78,7 +86,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             lateness,
             emit,
             panes: VecDeque::new(),
-            pool: Vec::new(),
+            pool: VecDeque::new(),
             scratch: FxHashMap::default(),
             watermark: 0,
             _events: PhantomData,
@@ -99,7 +107,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             Some(i) if self.panes[i].start == start => i,
             found => {
                 let at = found.map_or(0, |i| i + 1);
-                let accs = self.pool.pop().unwrap_or_default();
+                let accs = self.pool.pop_front().unwrap_or_default();
                 self.panes.insert(at, Pane { start, accs });
                 at
             }
@@ -163,6 +171,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
                 }
             }
         }
+        let keys = self.scratch.len();
         for (key, acc) in self.scratch.drain() {
             out.emit(Windowed {
                 key,
@@ -170,6 +179,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
                 end,
                 value: self.agg.finish(&acc),
             });
+        }
+        if oversized(self.scratch.capacity(), keys) {
+            self.scratch.shrink_to(keys);
         }
     }
 }
@@ -188,7 +200,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, 
             lateness: self.lateness,
             emit: self.emit,
             panes: VecDeque::new(),
-            pool: Vec::new(),
+            pool: VecDeque::new(),
             scratch: FxHashMap::default(),
             watermark: 0,
             _events: PhantomData,
@@ -289,14 +301,25 @@ where
             }
             i += 1;
         }
+        let in_use = self.panes.len();
         while let Some(front) = self.panes.front() {
             if self.retain_until(front.start) > watermark {
                 break;
             }
             if let Some(mut pane) = self.panes.pop_front() {
+                let keys = pane.accs.len();
                 pane.accs.clear();
-                self.pool.push(pane.accs);
+                if oversized(pane.accs.capacity(), keys) {
+                    pane.accs.shrink_to(keys);
+                }
+                self.pool.push_back(pane.accs);
             }
+        }
+        // Enough spares for the panes to come, as many as were in use and
+        // some slack; more would be kept for nothing.
+        let spares = 2 * in_use + 4;
+        if self.pool.len() > spares {
+            self.pool.drain(..self.pool.len() - spares);
         }
     }
 

@@ -14,7 +14,7 @@ use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
 use super::timer::Timers;
-use super::{Clock, EmitPolicy, KeyOf, Windowed};
+use super::{Clock, EmitPolicy, KeyOf, Windowed, oversized};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 
@@ -211,6 +211,7 @@ where
         self.watermark = watermark;
         let mut due = std::mem::take(&mut self.due);
         self.timers.fire(watermark, |at, key| due.push((at, key)));
+        let fired = due.len();
         for (at, key) in due.drain(..) {
             let Some(list) = self.sessions.get_mut(&key) else {
                 continue;
@@ -249,6 +250,16 @@ where
             if list.is_empty() {
                 self.sessions.remove(&key);
             }
+        }
+        // After a burst of keys, their sessions gone, the room they took is
+        // given back: in the key map, the timers and the due list.
+        let keys = self.sessions.len();
+        if oversized(self.sessions.capacity(), keys) {
+            self.sessions.shrink_to(keys);
+        }
+        self.timers.shrink_if_oversized(keys);
+        if oversized(due.capacity(), fired) {
+            due.shrink_to(fired);
         }
         self.due = due;
     }
