@@ -9,6 +9,7 @@
 //! gap), is removed, so state lives only as long as its sessions.
 
 use core::marker::PhantomData;
+use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
@@ -48,8 +49,8 @@ struct Session<Acc> {
 /// partly late here: it counts in its session or in none.
 ///
 /// A final session is remembered, as its bounds only, until the watermark
-/// reaches its end plus the lateness plus the gap: after that any event
-/// that could touch it is late by its own `[ts, ts + gap)`.
+/// reaches its end plus the lateness plus the gap (or a little after): by
+/// then any event that could touch it is late by its own `[ts, ts + gap)`.
 pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     key: KF,
     clock: C,
@@ -60,6 +61,9 @@ pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     sessions: FxHashMap<KF::Key, Vec<Session<A::Acc>>>,
     timers: Timers<KF::Key>,
     due: Vec<(Timestamp, KF::Key)>,
+    /// Final sessions' keys, with the time at which the session is no
+    /// longer needed, oldest first; cheaper than a timer each.
+    forget: VecDeque<(Timestamp, KF::Key)>,
     watermark: Timestamp,
     _events: PhantomData<fn(T)>,
 }
@@ -85,6 +89,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> SessionWindow<T, KF, C, A> {
             sessions: FxHashMap::default(),
             timers: Timers::new(),
             due: Vec::new(),
+            forget: VecDeque::new(),
             watermark: 0,
             _events: PhantomData,
         }
@@ -104,6 +109,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for SessionWindow<T, KF, 
             sessions: FxHashMap::default(),
             timers: Timers::new(),
             due: Vec::new(),
+            forget: VecDeque::new(),
             watermark: 0,
             _events: PhantomData,
         }
@@ -212,15 +218,13 @@ where
         let mut due = std::mem::take(&mut self.due);
         self.timers.fire(watermark, |at, key| due.push((at, key)));
         let fired = due.len();
+        let remembered = self.lateness.saturating_add(self.gap);
         for (at, key) in due.drain(..) {
             let Some(list) = self.sessions.get_mut(&key) else {
                 continue;
             };
             for s in list.iter_mut().filter(|s| s.timer == Some(at)) {
                 s.timer = None;
-                if s.closed {
-                    continue;
-                }
                 if s.end <= watermark && !s.fired {
                     s.fired = true;
                     out.emit(Windowed {
@@ -231,22 +235,40 @@ where
                     });
                 }
                 let kept_until = s.end.saturating_add(self.lateness);
-                let next = if s.end > watermark {
-                    s.end
-                } else if kept_until > watermark {
-                    kept_until
+                if s.end > watermark || kept_until > watermark {
+                    let next = if s.end > watermark { s.end } else { kept_until };
+                    s.timer = Some(next);
+                    self.timers.set(next, key.clone());
                 } else {
                     s.closed = true;
                     s.acc = self.agg.create();
-                    kept_until.saturating_add(self.gap)
-                };
-                if next > watermark {
-                    s.timer = Some(next);
-                    self.timers.set(next, key.clone());
+                    let forget_at = kept_until.saturating_add(self.gap);
+                    if forget_at > watermark {
+                        self.forget.push_back((forget_at, key.clone()));
+                    }
                 }
             }
-            let remembered = self.lateness.saturating_add(self.gap);
-            list.retain(|s| s.end.saturating_add(remembered) > watermark || s.timer.is_some());
+            list.retain(|s| s.timer.is_some() || s.end.saturating_add(remembered) > watermark);
+            if list.is_empty() {
+                self.sessions.remove(&key);
+            }
+        }
+        // Final sessions are forgotten in the order they closed, which is
+        // nearly the order of their times to be forgotten: one that comes a
+        // little later than its time is harmless (an event that touches it
+        // is late by its own gap by then anyway).
+        let mut forgotten = 0;
+        while let Some(&(at, _)) = self.forget.front()
+            && at <= watermark
+        {
+            let Some((_, key)) = self.forget.pop_front() else {
+                break;
+            };
+            forgotten += 1;
+            let Some(list) = self.sessions.get_mut(&key) else {
+                continue;
+            };
+            list.retain(|s| !s.closed || s.end.saturating_add(remembered) > watermark);
             if list.is_empty() {
                 self.sessions.remove(&key);
             }
@@ -260,6 +282,9 @@ where
         self.timers.shrink_if_oversized(keys);
         if oversized(due.capacity(), fired) {
             due.shrink_to(fired);
+        }
+        if oversized(self.forget.capacity(), self.forget.len().max(forgotten)) {
+            self.forget.shrink_to(self.forget.len().max(forgotten));
         }
         self.due = due;
     }
