@@ -118,6 +118,16 @@ fn bids_held_back_go_late_exactly_when_their_last_window_is_past_the_allowed_lat
         .copied()
         .collect();
     let first_window_end = |b: &Bid| b.date_time - b.date_time % SLIDE + SLIDE;
+    // Partly late: its first windows are past the allowed lateness, its
+    // last one is not. It counts in the windows still kept and goes to the
+    // late output too, counted apart.
+    let partly_late: Vec<Bid> = held
+        .iter()
+        .filter(|b| {
+            first_window_end(b) + ALLOWED <= watermark && watermark < last_window_end(b) + ALLOWED
+        })
+        .copied()
+        .collect();
     let refired = held
         .iter()
         .filter(|b| first_window_end(b) <= watermark && watermark < last_window_end(b) + ALLOWED)
@@ -127,13 +137,15 @@ fn bids_held_back_go_late_exactly_when_their_last_window_is_past_the_allowed_lat
         .filter(|b| first_window_end(b) > watermark)
         .count();
     assert!(
-        !late.is_empty() && refired > 0 && open > 0,
-        "all three cases"
+        !late.is_empty() && !partly_late.is_empty() && refired > 0 && open > 0,
+        "all four cases"
     );
 
     let run = run(q5_allowing(), 2, &[&kept, &held]);
-    assert_same(&run.late, &late, "late output");
+    let late_output: Vec<Bid> = late.iter().chain(&partly_late).copied().collect();
+    assert_same(&run.late, &late_output, "late output");
     assert_eq!(run.report.late(), late.len() as u64);
+    assert_eq!(run.report.partly_late(), partly_late.len() as u64);
     assert!(
         run.rows.len() > reference(&kept).len(),
         "updated windows fired again"

@@ -8,7 +8,13 @@
 //!
 //! Panes live in a deque sorted by start. A pane is freed once every window
 //! that contains it is past its end plus the allowed lateness; its map goes
-//! back to a pool, so in steady state no window allocates.
+//! back to a pool, so in steady state no window allocates. The pool is
+//! bounded so that memory falls back after a burst of keys: it keeps at
+//! most about twice as many spare maps as there were panes in use, reuses
+//! them oldest first, and a map that comes back holding far fewer keys
+//! than it has room for (see [`oversized`](super::oversized)) is shrunk to
+//! what it held. A map sized by a burst is thus given back after its next
+//! use.
 
 use core::marker::PhantomData;
 use std::collections::VecDeque;
@@ -16,7 +22,7 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
-use super::{Clock, EmitPolicy, KeyOf, Windowed, gcd};
+use super::{Clock, EmitPolicy, KeyOf, Windowed, gcd, oversized};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 
@@ -27,6 +33,17 @@ struct Pane<K, Acc> {
 
 /// The aligned-window operator: `window(tumbling(..))` or
 /// `window(sliding(..))` followed by `aggregate(..)`.
+///
+/// A window is kept until the watermark reaches its end plus the allowed
+/// lateness; after that its result is final. An event is:
+///
+/// - on time if every window that contains it is kept: it counts in all;
+/// - late if none is: it goes to [`Emit::emit_late`];
+/// - partly late (sliding only) if its earlier windows are final and its
+///   later ones kept: it counts in the kept ones and goes to
+///   [`Emit::emit_partly_late`], so that no event is left out of a result
+///   unreported. A tumbling window holds each event in one window, so an
+///   event there is on time or late.
 pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     key: KF,
     clock: C,
@@ -37,7 +54,9 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     lateness: Timestamp,
     emit: EmitPolicy,
     panes: VecDeque<Pane<KF::Key, A::Acc>>,
-    pool: Vec<FxHashMap<KF::Key, A::Acc>>,
+    /// Spare maps, reused oldest first so that each comes back, and is
+    /// shrunk if oversized, within a few panes.
+    pool: VecDeque<FxHashMap<KF::Key, A::Acc>>,
     scratch: FxHashMap<KF::Key, A::Acc>,
     watermark: Timestamp,
     _events: PhantomData<fn(T)>,
@@ -67,7 +86,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             lateness,
             emit,
             panes: VecDeque::new(),
-            pool: Vec::new(),
+            pool: VecDeque::new(),
             scratch: FxHashMap::default(),
             watermark: 0,
             _events: PhantomData,
@@ -88,18 +107,25 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             Some(i) if self.panes[i].start == start => i,
             found => {
                 let at = found.map_or(0, |i| i + 1);
-                let accs = self.pool.pop().unwrap_or_default();
+                let accs = self.pool.pop_front().unwrap_or_default();
                 self.panes.insert(at, Pane { start, accs });
                 at
             }
         }
     }
 
+    /// Start of the earliest window that contains pane `start`. Windows
+    /// start at 0 or later, so near 0 it may be the pane's only window.
+    #[inline]
+    fn first_window(&self, start: Timestamp) -> Timestamp {
+        let lowest = (start + 1).saturating_sub(self.size);
+        lowest.div_ceil(self.slide) * self.slide
+    }
+
     /// Starts of the windows that contain pane `start`, ascending.
     fn windows_of(&self, start: Timestamp) -> impl Iterator<Item = Timestamp> + use<T, KF, C, A> {
         let last = start - start % self.slide;
-        let lowest = (start + 1).saturating_sub(self.size);
-        let first = lowest.div_ceil(self.slide) * self.slide;
+        let first = self.first_window(start);
         let slide = self.slide;
         (first..=last).step_by(slide as usize)
     }
@@ -145,6 +171,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
                 }
             }
         }
+        let keys = self.scratch.len();
         for (key, acc) in self.scratch.drain() {
             out.emit(Windowed {
                 key,
@@ -152,6 +179,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
                 end,
                 value: self.agg.finish(&acc),
             });
+        }
+        if oversized(self.scratch.capacity(), keys) {
+            self.scratch.shrink_to(keys);
         }
     }
 }
@@ -170,7 +200,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, 
             lateness: self.lateness,
             emit: self.emit,
             panes: VecDeque::new(),
-            pool: Vec::new(),
+            pool: VecDeque::new(),
             scratch: FxHashMap::default(),
             watermark: 0,
             _events: PhantomData,
@@ -207,12 +237,14 @@ where
                 accs.insert(key.clone(), acc);
             }
         }
-        // Windows that already fired (a late event within the lateness), or
-        // every window under `OnUpdate`, emit this key's new value.
-        let refire = self
-            .windows_of(start)
-            .next()
-            .is_some_and(|ws| ws.saturating_add(self.size) <= self.watermark);
+        // The earliest window holding the event ends first: if it has
+        // fired, this is a late event within the lateness and the windows
+        // that fired emit this key's new value (as does every window under
+        // `OnUpdate`); if it is also past its lateness, it is final and the
+        // event missed it.
+        let first_end = self.first_window(start).saturating_add(self.size);
+        let refire = first_end <= self.watermark;
+        let partly_late = first_end.saturating_add(self.lateness) <= self.watermark;
         if self.emit == EmitPolicy::OnUpdate || refire {
             for ws in self.windows_of(start) {
                 let end = ws.saturating_add(self.size);
@@ -232,6 +264,9 @@ where
                     });
                 }
             }
+        }
+        if partly_late {
+            out.emit_partly_late(event);
         }
     }
 
@@ -266,14 +301,25 @@ where
             }
             i += 1;
         }
+        let in_use = self.panes.len();
         while let Some(front) = self.panes.front() {
             if self.retain_until(front.start) > watermark {
                 break;
             }
             if let Some(mut pane) = self.panes.pop_front() {
+                let keys = pane.accs.len();
                 pane.accs.clear();
-                self.pool.push(pane.accs);
+                if oversized(pane.accs.capacity(), keys) {
+                    pane.accs.shrink_to(keys);
+                }
+                self.pool.push_back(pane.accs);
             }
+        }
+        // Enough spares for the panes to come, as many as were in use and
+        // some slack; more would be kept for nothing.
+        let spares = 2 * in_use + 4;
+        if self.pool.len() > spares {
+            self.pool.drain(..self.pool.len() - spares);
         }
     }
 
@@ -288,10 +334,11 @@ mod tests {
     use crate::window::aggregate::Aggs;
     use crate::window::{EventTime, KeyFn};
 
-    /// Emits results and late events into two vectors.
+    /// Emits results, late and partly late events into three vectors.
     struct Sink<O, L> {
         out: Vec<O>,
         late: Vec<L>,
+        partly_late: Vec<L>,
     }
 
     impl<O, L> Default for Sink<O, L> {
@@ -299,8 +346,16 @@ mod tests {
             Sink {
                 out: Vec::new(),
                 late: Vec::new(),
+                partly_late: Vec::new(),
             }
         }
+    }
+
+    fn take<L: 'static, X: 'static>(x: X) -> Option<L> {
+        let mut slot = Some(x);
+        (&mut slot as &mut dyn core::any::Any)
+            .downcast_mut::<Option<L>>()
+            .and_then(Option::take)
     }
 
     impl<O, L: 'static> Emit<O> for Sink<O, L> {
@@ -308,10 +363,10 @@ mod tests {
             self.out.push(item);
         }
         fn emit_late<X: 'static>(&mut self, late: X) {
-            let mut slot = Some(late);
-            if let Some(l) = (&mut slot as &mut dyn core::any::Any).downcast_mut::<Option<L>>() {
-                self.late.extend(l.take());
-            }
+            self.late.extend(take(late));
+        }
+        fn emit_partly_late<X: 'static>(&mut self, event: X) {
+            self.partly_late.extend(take(event));
         }
     }
 
@@ -432,5 +487,33 @@ mod tests {
         w.on_event((1, 5, 1), &mut s);
         assert_eq!(s.late, [(1, 5, 1)]);
         assert_eq!(s.out.len(), 2);
+    }
+
+    #[test]
+    fn an_event_that_missed_a_final_window_is_partly_late() {
+        let mut w = op(30, 10, 0);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, 25, 1), &mut s);
+        w.on_watermark(35, &mut s);
+        // 25 is in [0, 30) (final at 35), [10, 40) and [20, 50) (open).
+        w.on_event((1, 26, 1), &mut s);
+        assert_eq!(
+            (s.late.len(), s.partly_late.as_slice()),
+            (0, &[(1, 26, 1)][..])
+        );
+        w.on_end(&mut s);
+        let values: Vec<_> = s.out.iter().map(|o| (o.start, o.value.0)).collect();
+        assert_eq!(values, [(0, 1), (10, 2), (20, 2)]);
+        // At watermark 45, [10, 40) is final too; [20, 50) still open.
+        let mut w = op(30, 10, 0);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, 25, 1), &mut s);
+        w.on_watermark(45, &mut s);
+        w.on_event((1, 27, 1), &mut s);
+        assert_eq!(s.partly_late, [(1, 27, 1)]);
+        w.on_watermark(50, &mut s);
+        w.on_event((1, 28, 1), &mut s);
+        assert_eq!(s.late, [(1, 28, 1)], "every window final: late");
+        assert_eq!(s.partly_late.len(), 1);
     }
 }

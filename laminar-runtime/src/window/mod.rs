@@ -10,8 +10,14 @@
 //! Late data is never dropped silently: an event past the watermark but
 //! within the allowed lateness updates its window and fires it again; a
 //! later one goes to the late-data output ([`Emit::emit_late`]), counted.
+//! A sliding-window event that missed some of its windows, final by the
+//! time it came, but reached others goes there too, counted apart
+//! ([`Emit::emit_partly_late`]). The rule for each shape is on
+//! [`AlignedWindow`](aligned::AlignedWindow) and
+//! [`SessionWindow`](session::SessionWindow).
 //!
 //! [`Emit::emit_late`]: crate::Emit::emit_late
+//! [`Emit::emit_partly_late`]: crate::Emit::emit_partly_late
 
 pub mod aggregate;
 pub mod aligned;
@@ -163,6 +169,27 @@ impl<T> KeyOf<T> for AllKey {
 /// No key chosen: such a pipeline cannot window by key (the macro says so).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoKey;
+
+/// Whether a map or buffer with room for `capacity` items, of which at most
+/// `need` were used of late, keeps far more room than it needs: more than
+/// [`SHRINK_ABOVE`] times as much, counting small needs as
+/// [`KEEP_AT_LEAST`]. A window that saw a burst of keys then gives the room
+/// back; one whose load varies less than that keeps its room, so that in
+/// steady state it does not allocate.
+#[inline]
+pub(crate) const fn oversized(capacity: usize, need: usize) -> bool {
+    let need = if need > KEEP_AT_LEAST {
+        need
+    } else {
+        KEEP_AT_LEAST
+    };
+    capacity / SHRINK_ABOVE > need
+}
+
+/// See [`oversized`].
+pub(crate) const SHRINK_ABOVE: usize = 4;
+/// See [`oversized`].
+pub(crate) const KEEP_AT_LEAST: usize = 64;
 
 /// The greatest common divisor, for pane lengths.
 pub(crate) const fn gcd(mut a: u64, mut b: u64) -> u64 {

@@ -4,16 +4,18 @@
 //!
 //! Each session has at most one pending timer. When a session grows, its
 //! timer is left where it is; when the timer fires early, it is set again at
-//! the session's new end. A key whose sessions are all closed and past the
-//! allowed lateness is removed, so state lives only as long as its sessions.
+//! the session's new end. A key whose sessions are all closed, past the
+//! allowed lateness and then the gap (see [`SessionWindow`] for why the
+//! gap), is removed, so state lives only as long as its sessions.
 
 use core::marker::PhantomData;
+use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
 use super::timer::Timers;
-use super::{Clock, EmitPolicy, KeyOf, Windowed};
+use super::{Clock, EmitPolicy, KeyOf, Windowed, oversized};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 
@@ -25,10 +27,30 @@ struct Session<Acc> {
     /// Time of this session's pending timer, if any.
     timer: Option<Timestamp>,
     fired: bool,
+    /// Past its end plus the allowed lateness: its result is final, and it
+    /// is kept (without its accumulator's contents) only so that an event
+    /// that would have merged into it is known to be late.
+    closed: bool,
 }
 
 /// The session-window operator: `window(session(gap))` followed by
 /// `aggregate(..)`.
+///
+/// A session is kept until the watermark reaches its end plus the allowed
+/// lateness; after that its result is final. An event is late, and goes to
+/// [`Emit::emit_late`], if its session is final: either its own
+/// `[ts, ts + gap)` is past the lateness, or it would merge into (or
+/// bridge to) a session that is. Such an event starts no session of its
+/// own: a second session overlapping the final one, for the same key, would
+/// report one run of activity as two. This is the rule Flink and Beam
+/// state, that an element is late when the window it merges into is past
+/// the allowed lateness, applied also after that window's state is gone
+/// (they forget a purged session and start a new one). An event is never
+/// partly late here: it counts in its session or in none.
+///
+/// A final session is remembered, as its bounds only, until the watermark
+/// reaches its end plus the lateness plus the gap (or a little after): by
+/// then any event that could touch it is late by its own `[ts, ts + gap)`.
 pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     key: KF,
     clock: C,
@@ -39,6 +61,9 @@ pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     sessions: FxHashMap<KF::Key, Vec<Session<A::Acc>>>,
     timers: Timers<KF::Key>,
     due: Vec<(Timestamp, KF::Key)>,
+    /// Final sessions' keys, with the time at which the session is no
+    /// longer needed, oldest first; cheaper than a timer each.
+    forget: VecDeque<(Timestamp, KF::Key)>,
     watermark: Timestamp,
     _events: PhantomData<fn(T)>,
 }
@@ -64,6 +89,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> SessionWindow<T, KF, C, A> {
             sessions: FxHashMap::default(),
             timers: Timers::new(),
             due: Vec::new(),
+            forget: VecDeque::new(),
             watermark: 0,
             _events: PhantomData,
         }
@@ -83,6 +109,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for SessionWindow<T, KF, 
             sessions: FxHashMap::default(),
             timers: Timers::new(),
             due: Vec::new(),
+            forget: VecDeque::new(),
             watermark: 0,
             _events: PhantomData,
         }
@@ -120,6 +147,10 @@ where
         while last < list.len() && list[last].start < own_end {
             last += 1;
         }
+        if list[first..last].iter().any(|s| s.closed) {
+            out.emit_late(event);
+            return;
+        }
         let merged = if first == last {
             let mut acc = self.agg.create();
             self.agg.add(&mut acc, &event, ts);
@@ -131,6 +162,7 @@ where
                     acc,
                     timer: None,
                     fired: false,
+                    closed: false,
                 },
             );
             first
@@ -185,6 +217,8 @@ where
         self.watermark = watermark;
         let mut due = std::mem::take(&mut self.due);
         self.timers.fire(watermark, |at, key| due.push((at, key)));
+        let fired = due.len();
+        let remembered = self.lateness.saturating_add(self.gap);
         for (at, key) in due.drain(..) {
             let Some(list) = self.sessions.get_mut(&key) else {
                 continue;
@@ -200,21 +234,57 @@ where
                         value: self.agg.finish(&s.acc),
                     });
                 }
-                let next = if s.end > watermark {
-                    s.end
-                } else {
-                    s.end.saturating_add(self.lateness)
-                };
-                if next > watermark {
+                let kept_until = s.end.saturating_add(self.lateness);
+                if s.end > watermark || kept_until > watermark {
+                    let next = if s.end > watermark { s.end } else { kept_until };
                     s.timer = Some(next);
                     self.timers.set(next, key.clone());
+                } else {
+                    s.closed = true;
+                    s.acc = self.agg.create();
+                    let forget_at = kept_until.saturating_add(self.gap);
+                    if forget_at > watermark {
+                        self.forget.push_back((forget_at, key.clone()));
+                    }
                 }
             }
-            let lateness = self.lateness;
-            list.retain(|s| s.end.saturating_add(lateness) > watermark || s.timer.is_some());
+            list.retain(|s| s.timer.is_some() || s.end.saturating_add(remembered) > watermark);
             if list.is_empty() {
                 self.sessions.remove(&key);
             }
+        }
+        // Final sessions are forgotten in the order they closed, which is
+        // nearly the order of their times to be forgotten: one that comes a
+        // little later than its time is harmless (an event that touches it
+        // is late by its own gap by then anyway).
+        let mut forgotten = 0;
+        while let Some(&(at, _)) = self.forget.front()
+            && at <= watermark
+        {
+            let Some((_, key)) = self.forget.pop_front() else {
+                break;
+            };
+            forgotten += 1;
+            let Some(list) = self.sessions.get_mut(&key) else {
+                continue;
+            };
+            list.retain(|s| !s.closed || s.end.saturating_add(remembered) > watermark);
+            if list.is_empty() {
+                self.sessions.remove(&key);
+            }
+        }
+        // After a burst of keys, their sessions gone, the room they took is
+        // given back: in the key map, the timers and the due list.
+        let keys = self.sessions.len();
+        if oversized(self.sessions.capacity(), keys) {
+            self.sessions.shrink_to(keys);
+        }
+        self.timers.shrink_if_oversized(keys);
+        if oversized(due.capacity(), fired) {
+            due.shrink_to(fired);
+        }
+        if oversized(self.forget.capacity(), self.forget.len().max(forgotten)) {
+            self.forget.shrink_to(self.forget.len().max(forgotten));
         }
         self.due = due;
     }
@@ -306,6 +376,40 @@ mod tests {
                 value: 2
             }]
         );
+    }
+
+    /// Keeps what goes to the late output.
+    #[derive(Default)]
+    struct Late(Vec<Ev>);
+
+    impl Emit<Windowed<u32, u64>> for Late {
+        fn emit(&mut self, _item: Windowed<u32, u64>) {}
+        fn emit_late<X: 'static>(&mut self, late: X) {
+            let mut slot = Some(late);
+            if let Some(l) = (&mut slot as &mut dyn core::any::Any).downcast_mut::<Option<Ev>>() {
+                self.0.extend(l.take());
+            }
+        }
+    }
+
+    #[test]
+    fn a_final_session_is_remembered_for_one_gap_then_forgotten() {
+        let mut w = op(10, 0);
+        let mut late = Late::default();
+        w.on_event((1, 0), &mut late);
+        w.on_watermark(12, &mut late);
+        // [0, 10) is final; the event at 8 would have merged into it.
+        w.on_event((1, 8), &mut late);
+        assert_eq!(late.0, [(1, 8)]);
+        assert_eq!(w.sessions.get(&1).map(Vec::len), Some(1), "no new session");
+        w.on_watermark(19, &mut late);
+        assert!(w.sessions.contains_key(&1));
+        // From 20 on, an event that could touch [0, 10) is late by its own
+        // [ts, ts + 10), so the session is no longer needed.
+        w.on_watermark(20, &mut late);
+        assert!(w.sessions.is_empty());
+        w.on_event((1, 9), &mut late);
+        assert_eq!(late.0, [(1, 8), (1, 9)]);
     }
 
     #[test]

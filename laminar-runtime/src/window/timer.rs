@@ -1,6 +1,7 @@
 //! A timer service: a binary heap of (time, payload), earliest first, ties
 //! in the order they were set. The heap keeps its capacity, so in steady
-//! state setting and firing timers allocates nothing.
+//! state setting and firing timers allocates nothing; its owner may give
+//! back room far beyond what it uses.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -86,6 +87,15 @@ impl<T> Timers<T> {
     /// The earliest pending time.
     pub fn next(&self) -> Option<Timestamp> {
         self.heap.peek().map(|e| e.at)
+    }
+
+    /// Gives back room for timers far beyond the `need` of late (see
+    /// [`oversized`](super::oversized)), such as after a burst of keys.
+    pub(crate) fn shrink_if_oversized(&mut self, need: usize) {
+        let need = need.max(self.heap.len());
+        if super::oversized(self.heap.capacity(), need) {
+            self.heap.shrink_to(2 * need);
+        }
     }
 
     /// Pending timers.
