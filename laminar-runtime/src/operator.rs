@@ -27,10 +27,11 @@ pub trait Emit<T> {
     }
 
     /// Hands an event that reached some of its windows but missed others
-    /// that had already closed (a sliding window past its end plus allowed
-    /// lateness, or a session it would have merged into). The runtime's
-    /// emitter routes it to the late outbox like [`emit_late`](Self::emit_late)
-    /// and counts it in its own report column, `partly_late`.
+    /// that had already closed (sliding windows past their end plus allowed
+    /// lateness). The runtime's emitter routes it to the late outbox like
+    /// [`emit_late`](Self::emit_late) and counts it in its own report
+    /// column, `partly_late`. (A late event that would have merged into a
+    /// closed session reaches no result at all, so it is plainly late.)
     #[inline]
     fn emit_partly_late<L: 'static>(&mut self, event: L) {
         let _ = event;
