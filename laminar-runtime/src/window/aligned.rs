@@ -178,6 +178,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, 
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
 where
     T: Send + 'static,
