@@ -38,7 +38,7 @@ pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::stage::stateful::Collector;
 pub use laminar_runtime::state::{Codec, MemStore, Serde, StateError, StateStore, StoreChoice};
 pub use laminar_runtime::window::aggregate::{Aggregate, Summable, Summand};
-pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
+pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, TimestampFn, Windowed};
 pub use laminar_runtime::{
     Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,

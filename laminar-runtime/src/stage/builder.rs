@@ -42,7 +42,7 @@ use crate::window::aligned::AlignedWindow;
 use crate::window::session::SessionWindow;
 use crate::window::{
     AllKey, Clock, EmitPolicy, Ingress, IngressTime, IntoTimestamp, KeyFn, KeyOf, NoKey, NoTime,
-    ProcessingTime, Windowed,
+    ProcessingTime, TimestampFn, Windowed,
 };
 
 /// A pipeline under construction: source type `S`, route `R`, chain `C`
@@ -348,24 +348,25 @@ impl<S, R, K> Head<S, R, K, NoTime> {
     /// their own time; each input's watermark trails the highest timestamp
     /// it has submitted by `out_of_orderness` milliseconds.
     #[inline]
-    pub fn event_time<F, Ts>(
+    #[allow(clippy::type_complexity)]
+    pub fn event_time<F>(
         self,
         f: F,
         out_of_orderness: Timestamp,
         idle_ms: Option<u64>,
-    ) -> Head<S, R, K, Ts::EventClock<F>>
+    ) -> Head<S, R, K, <F::Ts as IntoTimestamp>::EventClock<F>>
     where
-        F: Fn(&S) -> Ts + StageFn,
-        Ts: IntoTimestamp,
+        F: TimestampFn<S> + StageFn,
     {
-        // `Ts::EventClock<F>` is `EventTime<F>`; named through `Ts` so that
-        // an extractor returning a non-timestamp is one error, here, and not
-        // again at the window (see `IntoTimestamp::EventClock`).
+        // The clock is `EventTime<F>`, named through the closure's return
+        // type so that an extractor returning a non-timestamp is one error,
+        // at the closure (`TimestampFn`), and not again at the window (see
+        // `IntoTimestamp::EventClock`).
         Builder {
             route: self.route,
             chain: self.chain,
             key: self.key,
-            time: Ts::event_clock(f, out_of_orderness, idle_ms),
+            time: F::Ts::event_clock(f, out_of_orderness, idle_ms),
             _types: PhantomData,
         }
     }

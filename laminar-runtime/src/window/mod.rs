@@ -114,6 +114,21 @@ impl IntoTimestamp for u32 {
     }
 }
 
+/// An `event_time` extractor: a closure from an event to its time, for every
+/// `Fn(&T) -> R` with `R: IntoTimestamp`.
+///
+/// `event_time` states its bound as this one trait on the closure, not as a
+/// bound on what the closure returns, so that rustc reports an extractor
+/// returning another type at the closure itself.
+pub trait TimestampFn<T>: Fn(&T) -> <Self as TimestampFn<T>>::Ts {
+    /// What the closure returns.
+    type Ts: IntoTimestamp;
+}
+
+impl<T, R: IntoTimestamp, F: Fn(&T) -> R> TimestampFn<T> for F {
+    type Ts = R;
+}
+
 /// How a window reads the time of an event.
 pub trait Clock<T>: Clone + Send + 'static {
     /// The event's timestamp.
