@@ -37,7 +37,7 @@ pub use laminar_runtime::stage::bounds::{Event, HashEq, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::stage::stateful::Collector;
 pub use laminar_runtime::state::{Codec, MemStore, Serde, StateError, StateStore, StoreChoice};
-pub use laminar_runtime::window::aggregate::{Aggregate, Summable, Summand};
+pub use laminar_runtime::window::aggregate::{Aggregate, SumFn, Summable};
 pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, TimestampFn, Windowed};
 pub use laminar_runtime::{
     Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
@@ -63,7 +63,7 @@ pub mod prelude {
 /// method whose bound failed by this path (`laminar::dsl::Builder::<..>::map`)
 /// rather than by a hidden one. The bounds themselves are stated in the
 /// crate's public traits ([`Key`], [`StageFn`], [`Event`], [`Codec`],
-/// [`Summand`], [`IntoTimestamp`], [`Aggregate`]).
+/// [`SumFn`], [`TimestampFn`], [`Aggregate`]).
 pub mod dsl {
     pub use laminar_runtime::stage::Identity;
     pub use laminar_runtime::stage::builder::{Builder, source};

@@ -60,11 +60,11 @@ impl<T> Aggs<T> {
     }
 
     /// `sum(|e| value)`: the sum of a numeric value.
-    pub fn sum<V: Summand, F: Fn(&T) -> V + Clone + Send + 'static>(
-        &self,
-        f: F,
-    ) -> V::Checked<Sum<F>> {
-        V::checked(Sum(f))
+    pub fn sum<F>(&self, f: F) -> <F::Value as Summable>::Checked<Sum<F>>
+    where
+        F: SumFn<T> + Clone + Send + 'static,
+    {
+        F::Value::checked(Sum(f))
     }
 
     /// `min(|e| value)`: the least value, `None` for no events.
@@ -86,11 +86,11 @@ impl<T> Aggs<T> {
     }
 
     /// `avg(|e| value)`: the mean as `f64`, NaN for no events.
-    pub fn avg<V: Summand, F: Fn(&T) -> V + Clone + Send + 'static>(
-        &self,
-        f: F,
-    ) -> V::Checked<Avg<F>> {
-        V::checked(Avg(f))
+    pub fn avg<F>(&self, f: F) -> <F::Value as Summable>::Checked<Avg<F>>
+    where
+        F: SumFn<T> + Clone + Send + 'static,
+    {
+        F::Value::checked(Avg(f))
     }
 
     /// `first(|e| value)`: the value of the event with the earliest
@@ -125,22 +125,23 @@ impl<T> Default for Aggs<T> {
     }
 }
 
-/// What the closure of `sum` and `avg` returns: a [`Summable`] number, by
-/// value.
+/// The closure of `sum(f)` and `avg(f)`: every `Fn(&T) -> V` whose `V` is
+/// [`Summable`].
 ///
-/// The bound `sum` and `avg` state, rather than `Summable` itself: for a
-/// closure returning `&u64`, a bound on `Summable` (implemented for `u64`)
-/// makes rustc drop this message and suggest borrowing the whole `sum(..)`
-/// call; through this trait it reports this message and adds that
-/// `Summable` is implemented for `u64`.
-#[diagnostic::on_unimplemented(
-    message = "`sum` and `avg` add numbers, and `{Self}` is not a number",
-    label = "this closure returns `{Self}`",
-    note = "return an integer or float field by value: `sum(|e| e.amount)`, not `sum(|e| &e.amount)`; to count events use `count()`"
-)]
-pub trait Summand: Summable {}
+/// `sum` and `avg` state their bound as this one trait on the closure, not as
+/// a bound on what it returns, so that rustc reports a closure returning
+/// anything else at the closure, with `Summable`'s message. (A bound on
+/// `Summable` itself also made rustc drop that message for a closure
+/// returning `&u64`, since `u64` is `Summable`, and suggest borrowing the
+/// whole `sum(..)` call instead.)
+pub trait SumFn<T>: Fn(&T) -> <Self as SumFn<T>>::Value {
+    /// What the closure returns.
+    type Value: Summable;
+}
 
-impl<V: Summable> Summand for V {}
+impl<T, V: Summable, F: Fn(&T) -> V> SumFn<T> for F {
+    type Value = V;
+}
 
 /// A number `sum` and `avg` can add: the primitive integers and floats.
 #[diagnostic::on_unimplemented(
