@@ -60,10 +60,12 @@ pub mod prelude {
 ///
 /// Not meant to be called by hand, and not a stable API: it is public so
 /// that, when a stage does not type-check, rustc's notes name the builder
-/// method whose bound failed by this path (`laminar::dsl::Builder::<..>::map`)
-/// rather than by a hidden one. The bounds themselves are stated in the
-/// crate's public traits ([`Key`], [`StageFn`], [`Event`], [`Codec`],
-/// [`SumFn`], [`TimestampFn`], [`Aggregate`]).
+/// method whose bound failed, and the aggregate and window types a failed
+/// bound passed through, by this path (`laminar::dsl::Builder::<..>::map`,
+/// `Max<..>`) rather than by a hidden one (rustc prefers a path that is not
+/// `#[doc(hidden)]`) or by the runtime crate's. The bounds themselves are
+/// stated in the crate's public traits ([`Key`], [`StageFn`], [`Event`],
+/// [`Codec`], [`SumFn`], [`TimestampFn`], [`Aggregate`]).
 pub mod dsl {
     pub use laminar_runtime::stage::Identity;
     pub use laminar_runtime::stage::builder::{Builder, source};
