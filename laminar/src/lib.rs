@@ -33,13 +33,13 @@
 #[doc = include_str!("stream.md")]
 pub use laminar_macros::stream;
 
-pub use laminar_runtime::stage::bounds::{Event, Key, NoOutput, StageFn};
+pub use laminar_runtime::stage::bounds::{Event, HashEq, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::stage::stateful::Collector;
-pub use laminar_runtime::state::{Codec, MemStore, StateError, StateStore, StoreChoice};
-pub use laminar_runtime::window::aggregate::{Aggregate, Summable};
+pub use laminar_runtime::state::{Codec, MemStore, Serde, StateError, StateStore, StoreChoice};
+pub use laminar_runtime::window::aggregate::{Aggregate, SumFn, Summable};
 pub use laminar_runtime::window::duration::DurationError;
-pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, Windowed};
+pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, TimestampFn, Windowed};
 pub use laminar_runtime::{
     Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
@@ -55,6 +55,25 @@ pub mod prelude {
         Admission, Aggregate, Emit, Input, NoOutput, Operator, Output, Pipeline, Policy, Report,
         Runtime, SubmitError, Windowed,
     };
+}
+
+/// The typed builder a `stream!` pipeline expands to.
+///
+/// Not meant to be called by hand, and not a stable API: it is public so
+/// that, when a stage does not type-check, rustc's notes name the builder
+/// method whose bound failed, and the aggregate and window types a failed
+/// bound passed through, by this path (`laminar::dsl::Builder::<..>::map`,
+/// `Max<..>`) rather than by a hidden one (rustc prefers a path that is not
+/// `#[doc(hidden)]`) or by the runtime crate's. The bounds themselves are
+/// stated in the crate's public traits ([`Key`], [`StageFn`], [`Event`],
+/// [`Codec`], [`SumFn`], [`TimestampFn`], [`Aggregate`]).
+pub mod dsl {
+    pub use laminar_runtime::stage::Identity;
+    pub use laminar_runtime::stage::builder::{Builder, source};
+    pub use laminar_runtime::window::aggregate::{Aggs, Avg, Count, First, Last, Max, Min, Sum};
+    pub use laminar_runtime::window::aligned::AlignedWindow;
+    pub use laminar_runtime::window::session::SessionWindow;
+    pub use laminar_runtime::window::{NoKey, NoTime};
 }
 
 /// What `stream!` expands to names the runtime only through this module, so

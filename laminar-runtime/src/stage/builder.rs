@@ -43,8 +43,8 @@ use crate::window::aligned::AlignedWindow;
 use crate::window::duration::{DurationCheck, DurationError};
 use crate::window::session::SessionWindow;
 use crate::window::{
-    AllKey, Clock, EmitPolicy, EventTime, Ingress, IngressTime, IntoTimestamp, KeyFn, KeyOf, NoKey,
-    NoTime, ProcessingTime, Windowed,
+    AllKey, Clock, EmitPolicy, Ingress, IngressTime, IntoTimestamp, KeyFn, KeyOf, NoKey, NoTime,
+    ProcessingTime, TimestampFn, Windowed,
 };
 
 /// A pipeline under construction: source type `S`, route `R`, chain `C`
@@ -189,17 +189,22 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
         self.keyed_stage(op)
     }
 
+    // The stateful stages name the key type `Kk`, a parameter of the method,
+    // rather than bounding `K::Key` directly: rustc then blames a key that is
+    // not `Codec` on the stage's name, not on the whole `stream!` call.
+
     /// `reduce(|acc, event| acc')`: per key, the running value, emitted as
     /// `(key, value)` after every event. `name` names the stage's state.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn reduce<F>(
+    pub fn reduce<F, Kk>(
         self,
         name: &'static str,
         f: F,
-    ) -> Next<S, R, C, Reduce<K, F, T>, (K::Key, T), NoKey, Tm>
+    ) -> Next<S, R, C, Reduce<K, F, T>, (Kk, T), NoKey, Tm>
     where
-        K: KeyOf<T, Key: Codec>,
+        K: KeyOf<T, Key = Kk>,
+        Kk: Codec,
         T: Clone + Codec,
         F: FnMut(T, T) -> T + StageFn,
     {
@@ -211,14 +216,15 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
     /// `(key, value)` after every event.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn fold<A, F>(
+    pub fn fold<A, F, Kk>(
         self,
         name: &'static str,
         init: A,
         f: F,
-    ) -> Next<S, R, C, Fold<K, F, T, A>, (K::Key, A), NoKey, Tm>
+    ) -> Next<S, R, C, Fold<K, F, T, A>, (Kk, A), NoKey, Tm>
     where
-        K: KeyOf<T, Key: Codec>,
+        K: KeyOf<T, Key = Kk>,
+        Kk: Codec,
         A: Clone + Codec + Send + 'static,
         F: FnMut(A, T) -> A + StageFn,
     {
@@ -230,16 +236,17 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
     /// state as an `Option` to read and write.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn process<V, O, F>(
+    pub fn process<V, O, F, Kk>(
         self,
         name: &'static str,
         f: F,
-    ) -> Next<S, R, C, Process<K, F, NoTimer<K::Key, V, O>, T, V, O>, O, NoKey, Tm>
+    ) -> Next<S, R, C, Process<K, F, NoTimer<Kk, V, O>, T, V, O>, O, NoKey, Tm>
     where
-        K: KeyOf<T, Key: Codec>,
+        K: KeyOf<T, Key = Kk>,
+        Kk: Codec,
         V: Clone + Codec + Send + 'static,
         O: Event,
-        F: FnMut(&K::Key, T, &mut Option<V>, &mut Collector<O>) + StageFn,
+        F: FnMut(&Kk, T, &mut Option<V>, &mut Collector<O>) + StageFn,
     {
         let op = Process::new(self.key.clone(), f, None, name);
         self.keyed_stage(op)
@@ -250,18 +257,19 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
     /// `out.set_timer(at)`.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn process_timers<V, O, F, G>(
+    pub fn process_timers<V, O, F, G, Kk>(
         self,
         name: &'static str,
         f: F,
         on_timer: G,
     ) -> Next<S, R, C, Process<K, F, G, T, V, O>, O, NoKey, Tm>
     where
-        K: KeyOf<T, Key: Codec>,
+        K: KeyOf<T, Key = Kk>,
+        Kk: Codec,
         V: Clone + Codec + Send + 'static,
         O: Event,
-        F: FnMut(&K::Key, T, &mut Option<V>, &mut Collector<O>) + StageFn,
-        G: FnMut(&K::Key, Timestamp, &mut Option<V>, &mut Collector<O>) + StageFn,
+        F: FnMut(&Kk, T, &mut Option<V>, &mut Collector<O>) + StageFn,
+        G: FnMut(&Kk, Timestamp, &mut Option<V>, &mut Collector<O>) + StageFn,
     {
         let op = Process::new(self.key.clone(), f, Some(on_timer), name);
         self.keyed_stage(op)
@@ -349,21 +357,25 @@ impl<S, R, K> Head<S, R, K, NoTime> {
     /// their own time; each input's watermark trails the highest timestamp
     /// it has submitted by `out_of_orderness` milliseconds.
     #[inline]
-    pub fn event_time<F, Ts>(
+    #[allow(clippy::type_complexity)]
+    pub fn event_time<F>(
         self,
         f: F,
         out_of_orderness: Timestamp,
         idle_ms: Option<u64>,
-    ) -> Head<S, R, K, EventTime<F>>
+    ) -> Head<S, R, K, <F::Ts as IntoTimestamp>::EventClock<F>>
     where
-        F: Fn(&S) -> Ts + StageFn,
-        Ts: IntoTimestamp,
+        F: TimestampFn<S> + StageFn,
     {
+        // The clock is `EventTime<F>`, named through the closure's return
+        // type so that an extractor returning a non-timestamp is one error,
+        // at the closure (`TimestampFn`), and not again at the window (see
+        // `IntoTimestamp::EventClock`).
         Builder {
             route: self.route,
             chain: self.chain,
             key: self.key,
-            time: EventTime::new(f, out_of_orderness, idle_ms),
+            time: F::Ts::event_clock(f, out_of_orderness, idle_ms),
             durations: self.durations,
             _types: PhantomData,
         }

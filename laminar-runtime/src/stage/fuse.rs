@@ -47,6 +47,7 @@ impl<B: Operator, E: Emit<B::Out>> Emit<B::In> for Feed<'_, B, E> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<A, B> Operator for Then<A, B>
 where
     A: Operator,
@@ -123,6 +124,7 @@ impl<T> core::fmt::Debug for Identity<T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: 'static> Operator for Identity<T> {
     type In = T;
     type Out = T;

@@ -8,6 +8,11 @@
 //! The macro does not name these types; it calls the methods of
 //! [`Builder`](builder::Builder), whose signatures give every closure its
 //! argument type, so a type error lands on the user's closure.
+//!
+//! Every operator's `Operator` impl is `#[diagnostic::do_not_recommend]`:
+//! when a bound fails, rustc reports the user-facing trait that required it
+//! (`Key`, `StageFn`, `Event`, ...), never an operator type the user did not
+//! write.
 
 pub mod bounds;
 pub mod builder;

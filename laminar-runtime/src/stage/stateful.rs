@@ -102,6 +102,7 @@ impl<KF: KeyOf<T>, F: Clone, T> Clone for Reduce<KF, F, T> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<KF, F, T> Operator for Reduce<KF, F, T>
 where
     KF: KeyOf<T, Key: Codec>,
@@ -167,6 +168,7 @@ impl<KF: KeyOf<T>, F: Clone, T, A: Clone> Clone for Fold<KF, F, T, A> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<KF, F, T, A> Operator for Fold<KF, F, T, A>
 where
     KF: KeyOf<T, Key: Codec>,
@@ -271,6 +273,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<KF, F, G, T, V, O> Operator for Process<KF, F, G, T, V, O>
 where
     KF: KeyOf<T, Key: Codec>,

@@ -59,6 +59,7 @@ stage_struct!(
     ForEach
 );
 
+#[diagnostic::do_not_recommend]
 impl<F, I, O> Operator for Map<F, I, O>
 where
     F: FnMut(I) -> O + Send + 'static,
@@ -74,6 +75,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, T> Operator for Filter<F, T, T>
 where
     F: FnMut(&T) -> bool + Send + 'static,
@@ -90,6 +92,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, I, O> Operator for FilterMap<F, I, O>
 where
     F: FnMut(I) -> Option<O> + Send + 'static,
@@ -107,6 +110,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, I, It> Operator for FlatMap<F, I, It>
 where
     F: FnMut(I) -> It + Send + 'static,
@@ -124,6 +128,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, T> Operator for Inspect<F, T, T>
 where
     F: FnMut(&T) + Send + 'static,
@@ -139,6 +144,7 @@ where
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F, T> Operator for ForEach<F, T, super::bounds::NoOutput>
 where
     F: FnMut(T) + Send + 'static,

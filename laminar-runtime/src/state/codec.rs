@@ -65,10 +65,24 @@ fn decode_fixed<T: 'static>(bytes: &[u8]) -> Option<Result<T, StateError>> {
     None
 }
 
+/// What keyed state stores: a serde type, both ways. One trait for both
+/// bounds, so that a type with neither gets one error that names both.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be kept in state: it must be `Serialize + Deserialize`",
+    label = "state keys and values must be `Serialize + Deserialize`",
+    note = "derive `serde::Serialize, serde::Deserialize` on the type"
+)]
+pub trait Serde: Serialize + DeserializeOwned {}
+
+// Not looked through when a bound fails: the error names `Serde`, once,
+// instead of `Serialize` and `Deserialize` separately.
+#[diagnostic::do_not_recommend]
+impl<T: Serialize + DeserializeOwned> Serde for T {}
+
 /// A type that can be stored as bytes.
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be kept in state: it is not serializable",
-    label = "state keys and values must be `Serialize + DeserializeOwned`",
+    message = "`{Self}` cannot be kept in state: it must be `Serialize + Deserialize`",
+    label = "state keys and values must be `Serialize + Deserialize`",
     note = "derive `serde::Serialize, serde::Deserialize` on the type"
 )]
 pub trait Codec: Sized {
@@ -78,7 +92,7 @@ pub trait Codec: Sized {
     fn decode(bytes: &[u8]) -> Result<Self, StateError>;
 }
 
-impl<T: Serialize + DeserializeOwned + 'static> Codec for T {
+impl<T: Serde + 'static> Codec for T {
     #[inline]
     fn encode(&self, out: &mut Vec<u8>) -> Result<(), StateError> {
         if encode_fixed(self, out) {

@@ -24,7 +24,7 @@ mod snapshot;
 mod store;
 mod typed;
 
-pub use codec::Codec;
+pub use codec::{Codec, Serde};
 pub use dir::StateDirLock;
 pub(crate) use dir::prepare_dir;
 pub use error::StateError;

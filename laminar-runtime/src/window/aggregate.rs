@@ -60,8 +60,11 @@ impl<T> Aggs<T> {
     }
 
     /// `sum(|e| value)`: the sum of a numeric value.
-    pub fn sum<V: Summable, F: Fn(&T) -> V + Clone + Send + 'static>(&self, f: F) -> Sum<F> {
-        Sum(f)
+    pub fn sum<F>(&self, f: F) -> <F::Value as Summable>::Checked<Sum<F>>
+    where
+        F: SumFn<T> + Clone + Send + 'static,
+    {
+        F::Value::checked(Sum(f))
     }
 
     /// `min(|e| value)`: the least value, `None` for no events.
@@ -83,8 +86,11 @@ impl<T> Aggs<T> {
     }
 
     /// `avg(|e| value)`: the mean as `f64`, NaN for no events.
-    pub fn avg<V: Summable, F: Fn(&T) -> V + Clone + Send + 'static>(&self, f: F) -> Avg<F> {
-        Avg(f)
+    pub fn avg<F>(&self, f: F) -> <F::Value as Summable>::Checked<Avg<F>>
+    where
+        F: SumFn<T> + Clone + Send + 'static,
+    {
+        F::Value::checked(Avg(f))
     }
 
     /// `first(|e| value)`: the value of the event with the earliest
@@ -119,11 +125,29 @@ impl<T> Default for Aggs<T> {
     }
 }
 
-/// A number `sum` and `avg` can add.
+/// The closure of `sum(f)` and `avg(f)`: every `Fn(&T) -> V` whose `V` is
+/// [`Summable`].
+///
+/// `sum` and `avg` state their bound as this one trait on the closure, not as
+/// a bound on what it returns, so that rustc reports a closure returning
+/// anything else at the closure, with `Summable`'s message. (A bound on
+/// `Summable` itself also made rustc drop that message for a closure
+/// returning `&u64`, since `u64` is `Summable`, and suggest borrowing the
+/// whole `sum(..)` call instead.)
+pub trait SumFn<T>: Fn(&T) -> <Self as SumFn<T>>::Value {
+    /// What the closure returns.
+    type Value: Summable;
+}
+
+impl<T, V: Summable, F: Fn(&T) -> V> SumFn<T> for F {
+    type Value = V;
+}
+
+/// A number `sum` and `avg` can add: the primitive integers and floats.
 #[diagnostic::on_unimplemented(
     message = "`sum` and `avg` add numbers, and `{Self}` is not a number",
-    label = "this value is `{Self}`",
-    note = "sum a numeric field (integers or floats); to count events use `count()`"
+    label = "this closure returns `{Self}`",
+    note = "return an integer or float field by value: `sum(|e| e.amount)`, not `sum(|e| &e.amount)`; to count events use `count()`"
 )]
 pub trait Summable: Copy + Send + 'static {
     /// The sum of nothing.
@@ -132,35 +156,94 @@ pub trait Summable: Copy + Send + 'static {
     fn plus(self, other: Self) -> Self;
     /// As a float, for `avg`.
     fn to_f64(self) -> f64;
+
+    /// Always `A`. `sum` and `avg` return their aggregate through it so
+    /// that, when the value is not `Summable`, the aggregate's type is left
+    /// unresolved instead of being one the window would reject again: the
+    /// user gets one error, at `sum`.
+    #[doc(hidden)]
+    type Checked<A>;
+
+    /// `a`, as [`Summable::Checked`].
+    #[doc(hidden)]
+    fn checked<A>(a: A) -> Self::Checked<A>;
 }
 
-macro_rules! summable_int {
-    ($($t:ty),*) => {$(
-        impl Summable for $t {
-            const ZERO: Self = 0;
-            #[inline(always)]
-            fn plus(self, other: Self) -> Self { self.wrapping_add(other) }
-            #[inline(always)]
-            fn to_f64(self) -> f64 { self as f64 }
+// The impls' headers are written out, their bodies made by a macro: rustc
+// quotes an impl header (`impl Summable for u64`) to a user whose closure
+// returns `&u64`, and a header inside a macro would be quoted with the macro.
+macro_rules! summable_body {
+    (int) => {
+        const ZERO: Self = 0;
+        #[inline(always)]
+        fn plus(self, other: Self) -> Self {
+            self.wrapping_add(other)
         }
-    )*};
+        summable_body!(common);
+    };
+    (float) => {
+        const ZERO: Self = 0.0;
+        #[inline(always)]
+        fn plus(self, other: Self) -> Self {
+            self + other
+        }
+        summable_body!(common);
+    };
+    (common) => {
+        #[inline(always)]
+        fn to_f64(self) -> f64 {
+            self as f64
+        }
+        type Checked<A> = A;
+        #[inline(always)]
+        fn checked<A>(a: A) -> A {
+            a
+        }
+    };
 }
-summable_int!(
-    u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize
-);
 
-macro_rules! summable_float {
-    ($($t:ty),*) => {$(
-        impl Summable for $t {
-            const ZERO: Self = 0.0;
-            #[inline(always)]
-            fn plus(self, other: Self) -> Self { self + other }
-            #[inline(always)]
-            fn to_f64(self) -> f64 { self as f64 }
-        }
-    )*};
+impl Summable for u8 {
+    summable_body!(int);
 }
-summable_float!(f32, f64);
+impl Summable for u16 {
+    summable_body!(int);
+}
+impl Summable for u32 {
+    summable_body!(int);
+}
+impl Summable for u64 {
+    summable_body!(int);
+}
+impl Summable for u128 {
+    summable_body!(int);
+}
+impl Summable for usize {
+    summable_body!(int);
+}
+impl Summable for i8 {
+    summable_body!(int);
+}
+impl Summable for i16 {
+    summable_body!(int);
+}
+impl Summable for i32 {
+    summable_body!(int);
+}
+impl Summable for i64 {
+    summable_body!(int);
+}
+impl Summable for i128 {
+    summable_body!(int);
+}
+impl Summable for isize {
+    summable_body!(int);
+}
+impl Summable for f32 {
+    summable_body!(float);
+}
+impl Summable for f64 {
+    summable_body!(float);
+}
 
 /// `count()`.
 #[derive(Clone, Copy, Debug, Default)]

@@ -12,7 +12,7 @@
 //! bounded so that memory falls back after a burst of keys: it keeps at
 //! most about twice as many spare maps as there were panes in use, reuses
 //! them oldest first, and a map that comes back holding far fewer keys
-//! than it has room for (see [`oversized`](super::oversized)) is shrunk to
+//! than it has room for (see `window::oversized`) is shrunk to
 //! what it held. A map sized by a burst is thus given back after its next
 //! use.
 
@@ -208,6 +208,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, 
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
 where
     T: Send + 'static,

@@ -61,15 +61,46 @@ pub enum EmitPolicy {
     label = "this closure returns `{Self}`",
     note = "convert it in the closure: `e.ts as u64`, `e.ts.parse::<u64>().unwrap_or(0)`, `dt.timestamp_millis() as u64`"
 )]
+///
+/// Implemented for `u64` and `u32`; convert any other time in the closure.
 pub trait IntoTimestamp {
     /// As milliseconds.
     fn into_timestamp(self) -> Timestamp;
+
+    /// The clock `event_time` makes of an extractor returning `Self`: always
+    /// [`EventTime<F>`]. Named through this trait so that, when `Self` is not
+    /// a timestamp, the pipeline's clock is left unresolved instead of being
+    /// an `EventTime` that every later window would reject again: the user
+    /// gets one error, at `event_time`.
+    #[doc(hidden)]
+    type EventClock<F>;
+
+    /// Makes [`IntoTimestamp::EventClock`].
+    #[doc(hidden)]
+    fn event_clock<F>(
+        extract: F,
+        out_of_orderness: Timestamp,
+        idle_ms: Option<u64>,
+    ) -> Self::EventClock<F>;
 }
 
+// Written out, not by a macro: rustc quotes these impls, spans and all, when
+// an extractor returns another type.
 impl IntoTimestamp for u64 {
     #[inline(always)]
     fn into_timestamp(self) -> Timestamp {
         self
+    }
+
+    type EventClock<F> = EventTime<F>;
+
+    #[inline]
+    fn event_clock<F>(
+        extract: F,
+        out_of_orderness: Timestamp,
+        idle_ms: Option<u64>,
+    ) -> EventTime<F> {
+        EventTime::new(extract, out_of_orderness, idle_ms)
     }
 }
 
@@ -78,6 +109,32 @@ impl IntoTimestamp for u32 {
     fn into_timestamp(self) -> Timestamp {
         Timestamp::from(self)
     }
+
+    type EventClock<F> = EventTime<F>;
+
+    #[inline]
+    fn event_clock<F>(
+        extract: F,
+        out_of_orderness: Timestamp,
+        idle_ms: Option<u64>,
+    ) -> EventTime<F> {
+        EventTime::new(extract, out_of_orderness, idle_ms)
+    }
+}
+
+/// An `event_time` extractor: a closure from an event to its time, for every
+/// `Fn(&T) -> R` with `R: IntoTimestamp`.
+///
+/// `event_time` states its bound as this one trait on the closure, not as a
+/// bound on what the closure returns, so that rustc reports an extractor
+/// returning another type at the closure itself.
+pub trait TimestampFn<T>: Fn(&T) -> <Self as TimestampFn<T>>::Ts {
+    /// What the closure returns.
+    type Ts: IntoTimestamp;
+}
+
+impl<T, R: IntoTimestamp, F: Fn(&T) -> R> TimestampFn<T> for F {
+    type Ts = R;
 }
 
 /// How a window reads the time of an event.

@@ -116,6 +116,7 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for SessionWindow<T, KF, 
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T, KF, C, A> Operator for SessionWindow<T, KF, C, A>
 where
     T: Send + 'static,
