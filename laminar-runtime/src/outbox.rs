@@ -29,6 +29,8 @@ pub(crate) struct OutSink<X> {
     shared: Arc<OutputShared<X>>,
     /// Discarded because the output was detached.
     pub(crate) discarded: u64,
+    /// The output's drain count when this sink last waited for room.
+    reads_seen: u64,
 }
 
 /// What became of an item handed to a sink.
@@ -50,6 +52,7 @@ impl<X> OutSink<X> {
             spill: VecDeque::new(),
             shared,
             discarded: 0,
+            reads_seen: 0,
         }
     }
 
@@ -87,6 +90,20 @@ impl<X> OutSink<X> {
                             Ok(()) => return Sent::Kept,
                             Err(full) => item = full.0,
                         }
+                        // Someone drained this output since the ring was
+                        // last full: wait for them as a handle's reader
+                        // would be waited for, rather than copy results into
+                        // the overflow and out again. Only an output nobody
+                        // reads (the collect-at-the-end pattern) spills,
+                        // after at most one wait.
+                        let reads = self.shared.reads.load(Ordering::Relaxed);
+                        if reads != self.reads_seen {
+                            self.reads_seen = reads;
+                            if !self.wait_for_room(runtime, COLLECT) {
+                                return Sent::Lost;
+                            }
+                            continue;
+                        }
                     }
                     self.spill.push_back(item);
                     return Sent::Kept;
@@ -103,7 +120,7 @@ impl<X> OutSink<X> {
                             Err(full) => item = full.0,
                         }
                     }
-                    if !self.wait_for_room(runtime) {
+                    if !self.wait_for_room(runtime, crate::output::HANDLE) {
                         return Sent::Lost;
                     }
                 }
@@ -135,9 +152,9 @@ impl<X> OutSink<X> {
         self.spill.shrink_to_fit();
     }
 
-    /// Waits until the reader frees a slot or the mode changes; false if
-    /// the runtime failed first.
-    fn wait_for_room<T>(&mut self, runtime: &Shared<T>) -> bool {
+    /// Waits until the reader frees a slot or the mode is no longer `mode`
+    /// (at most one park); false if the runtime failed first.
+    fn wait_for_room<T>(&mut self, runtime: &Shared<T>, mode: u8) -> bool {
         // The reader reads only what is published.
         self.publish();
         if runtime.is_failed() {
@@ -147,7 +164,7 @@ impl<X> OutSink<X> {
         let shared = &self.shared;
         shared.room[self.core].sleep_unless(crate::idle::PARK_TIMEOUT, || {
             runtime.is_failed()
-                || shared.mode.load(Ordering::Acquire) != crate::output::HANDLE
+                || shared.mode.load(Ordering::Acquire) != mode
                 || tx.slots() > 0
         });
         !runtime.is_failed()
@@ -179,7 +196,7 @@ impl<X> OutSink<X> {
                     break;
                 }
                 _ => {
-                    if !self.wait_for_room(runtime) {
+                    if !self.wait_for_room(runtime, crate::output::HANDLE) {
                         *lost += self.spill.len() as u64;
                         self.spill.clear();
                         break;

@@ -8,7 +8,10 @@
 //!   growable buffer of its own and goes on, so that submitting everything
 //!   and then calling `finish_into` never deadlocks, whatever the number of
 //!   results. `finish_into` appends the overflow after the ring's contents.
-//!   Memory grows with what is not read.
+//!   Memory grows with what is not read. While someone calls
+//!   [`Runtime::drain`](crate::Runtime::drain), a full ring waits for them
+//!   instead (at most one park each time nobody drained since), which
+//!   costs less than copying results through the overflow.
 //! - **Handle** ([`Runtime::output`](crate::Runtime::output) was taken): the
 //!   worker waits for the reader, so a slow reader slows the pipeline down
 //!   (backpressure up to the submitters), and memory stays bounded.
@@ -20,6 +23,7 @@
 use core::fmt;
 use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use crate::idle::Waker;
@@ -45,6 +49,9 @@ pub(crate) struct OutputShared<T> {
     pub(crate) room: Box<[Waker]>,
     /// Workers that have published their last item.
     ended: AtomicUsize,
+    /// Calls of `drain`: a worker whose ring is full waits for a reader
+    /// that drains, and spills only when nobody does.
+    pub(crate) reads: AtomicU64,
     /// Per core: items a dropped handle had taken from the ring and not
     /// handed out, counted as unread.
     dropped_unread: Box<[AtomicUsize]>,
@@ -60,6 +67,7 @@ impl<T> OutputShared<T> {
             reader: Waker::default(),
             room: (0..cores).map(|_| Waker::default()).collect(),
             ended: AtomicUsize::new(0),
+            reads: AtomicU64::new(0),
             dropped_unread: (0..cores).map(|_| AtomicUsize::new(0)).collect(),
             cores,
         })
@@ -97,6 +105,7 @@ impl<T> OutputShared<T> {
 
     /// Moves what the rings hold now into `buf`, if no handle holds them.
     pub(crate) fn drain(&self, buf: &mut Vec<T>) -> usize {
+        self.reads.fetch_add(1, Ordering::Relaxed);
         let mut rings = self.rings.lock().unwrap_or_else(|e| e.into_inner());
         let Some(rings) = rings.as_mut() else {
             return 0;
