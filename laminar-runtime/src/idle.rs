@@ -29,7 +29,9 @@ pub(crate) struct Waker {
 }
 
 impl Waker {
-    /// Registers the calling thread as the one to wake.
+    /// Registers the calling thread as the one to wake. A sleeper calls it
+    /// once, and again only when it moves to another thread: it takes the
+    /// lock that `wake` takes.
     pub(crate) fn register_current(&self) {
         let mut slot = self.thread.lock().unwrap_or_else(|e| e.into_inner());
         if slot.as_ref().map(Thread::id) != Some(std::thread::current().id()) {
@@ -58,10 +60,10 @@ impl Waker {
         }
     }
 
-    /// Sleeper side: announce sleep, then re-check with `has_work`; park for
-    /// at most `timeout` only if there is still nothing to do.
+    /// Sleeper side, on the registered thread: announce sleep, then
+    /// re-check with `has_work`; park for at most `timeout` only if there is
+    /// still nothing to do.
     pub(crate) fn sleep_unless(&self, timeout: Duration, has_work: impl FnOnce() -> bool) {
-        self.register_current();
         self.sleeping.store(true, Ordering::Relaxed);
         fence(Ordering::SeqCst);
         if !has_work() {

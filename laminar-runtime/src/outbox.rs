@@ -7,6 +7,8 @@
 use core::any::Any;
 use std::collections::VecDeque;
 
+use crossbeam_utils::Backoff;
+
 use crate::output::{COLLECT, DETACHED, OutputShared};
 use crate::shared::Shared;
 use crate::spsc::Producer;
@@ -128,6 +130,11 @@ impl<X> OutSink<X> {
         }
     }
 
+    /// Registers the worker's thread to be woken when the reader makes room.
+    pub(crate) fn register_current(&self) {
+        self.shared.room[self.core].register_current();
+    }
+
     /// Moves overflow into the ring if the reader made room; the worker
     /// calls it once per pass.
     #[inline]
@@ -152,20 +159,30 @@ impl<X> OutSink<X> {
         self.spill.shrink_to_fit();
     }
 
-    /// Waits until the reader frees a slot or the mode is no longer `mode`
-    /// (at most one park); false if the runtime failed first.
+    /// Waits until the reader frees a slot or the mode is no longer `mode`:
+    /// spins briefly (a reader that is running frees room within
+    /// microseconds), then parks at most once; false if the runtime failed
+    /// first.
     fn wait_for_room<T>(&mut self, runtime: &Shared<T>, mode: u8) -> bool {
         // The reader reads only what is published.
         self.publish();
-        if runtime.is_failed() {
-            return false;
+        let backoff = Backoff::new();
+        loop {
+            if runtime.is_failed() {
+                return false;
+            }
+            if self.shared.mode.load(Ordering::Acquire) != mode || self.tx.slots() > 0 {
+                return true;
+            }
+            if backoff.is_completed() {
+                break;
+            }
+            backoff.snooze();
         }
         let tx = &mut self.tx;
         let shared = &self.shared;
         shared.room[self.core].sleep_unless(crate::idle::PARK_TIMEOUT, || {
-            runtime.is_failed()
-                || shared.mode.load(Ordering::Acquire) != mode
-                || tx.slots() > 0
+            runtime.is_failed() || shared.mode.load(Ordering::Acquire) != mode || tx.slots() > 0
         });
         !runtime.is_failed()
     }

@@ -152,6 +152,7 @@ pub(crate) fn take<T>(shared: &Arc<OutputShared<T>>) -> Result<Output<T>, Output
         buf: VecDeque::new(),
         buf_core: 0,
         next: 0,
+        reader_thread: None,
     })
 }
 
@@ -198,6 +199,8 @@ pub struct Output<T> {
     buf_core: usize,
     /// The ring to look at first.
     next: usize,
+    /// The thread registered to be woken, as last registered from here.
+    reader_thread: Option<std::thread::ThreadId>,
 }
 
 impl<T> Output<T> {
@@ -275,6 +278,11 @@ impl<T> Output<T> {
                 spins += 1;
                 core::hint::spin_loop();
                 continue;
+            }
+            let me = std::thread::current().id();
+            if self.reader_thread != Some(me) {
+                self.shared.reader.register_current();
+                self.reader_thread = Some(me);
             }
             let shared = self.shared.clone();
             shared

@@ -60,6 +60,8 @@ where
         };
         let shared = self.shared.clone();
         shared.cores[self.core].waker.register_current();
+        self.outbox.register_current();
+        self.late.register_current();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.work(&mut report)));
         if let Err(payload) = outcome {
             let message = if let Some(s) = payload.downcast_ref::<&str>() {
