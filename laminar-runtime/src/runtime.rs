@@ -113,6 +113,7 @@ pub struct Runtime<P: Pipeline> {
 }
 
 /// Names the builder's entry point without a pipeline type.
+#[derive(Debug)]
 pub struct Unbuilt;
 
 impl Runtime<Unbuilt> {

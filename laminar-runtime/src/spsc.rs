@@ -83,9 +83,14 @@ impl<T> Ring<T> {
     #[inline(always)]
     fn slot_at(&self, i: usize) -> &UnsafeCell<MaybeUninit<T>> {
         debug_assert!(i < self.cap, "slot index {i} out of 0..{}", self.cap);
-        // SAFETY: `i < cap` (callers keep it so; debug builds check), inside
-        // the slots allocation, which lives as long as the ring.
-        unsafe { &*self.slots.add(i) }
+        // SAFETY: `i < cap` (callers keep it so; debug builds check), so the
+        // offset stays inside the slots allocation of `cap` cells.
+        let slot = unsafe { self.slots.add(i) };
+        // SAFETY: `slot` points at a cell of that allocation, aligned and
+        // initialized in `channel` (an `UnsafeCell<MaybeUninit<_>>` is valid
+        // whatever it holds); the allocation lives as long as the ring, and
+        // every access to the value inside goes through the cell.
+        unsafe { &*slot }
     }
 
     /// Position `pos + 1`, modulo `2 * cap`: `advance(pos, 1)` for the
@@ -132,9 +137,13 @@ impl<T> Drop for Ring<T> {
         let mut i = head;
         while i != tail {
             self.slot(i).with_mut(|p| {
+                // SAFETY: `p` is the cell's own pointer, valid while the
+                // closure runs, and nothing else holds the ring: both halves
+                // are gone, so this is the only reference to the slot.
+                let slot = unsafe { &mut *p };
                 // SAFETY: slots in `[head, tail)` were written by the producer
                 // and not yet read by the consumer; each is dropped once here.
-                unsafe { (*p).assume_init_drop() }
+                unsafe { slot.assume_init_drop() }
             });
             i = self.next(i);
         }
@@ -334,10 +343,17 @@ impl<T> Producer<T> {
                     break 'fill;
                 };
                 debug_assert!(i < self.ring.cap);
-                // SAFETY: the two runs are the `free` slots from `tail` on,
-                // in `[tail, head + cap)`: below `cap`, owned by the producer
-                // and empty (see `write`).
-                unsafe { &*slots.add(i) }.with_mut(|p| unsafe { (*p).write(value) });
+                // SAFETY: the two runs are the `free` slots from `tail` on:
+                // indices below `cap`, inside the slots allocation.
+                let slot = unsafe { slots.add(i) };
+                // SAFETY: `slot` points at a live, initialized cell of the
+                // ring (see `Ring::slot_at`), which outlives this call.
+                let cell = unsafe { &*slot };
+                cell.with_mut(|p| {
+                    // SAFETY: the slot is in `[tail, head + cap)`, owned by
+                    // the producer and empty (see `write`).
+                    unsafe { (*p).write(value) };
+                });
                 n += 1;
             }
         }
@@ -388,10 +404,14 @@ impl<T> Consumer<T> {
     #[inline(always)]
     fn read(&self, index: usize) -> T {
         self.ring.slot(index).with_mut(|p| {
+            // SAFETY: `p` is the cell's own pointer, valid while the closure
+            // runs; the slot is in `[head, tail)`, which only the consumer
+            // touches, so no write to it can overlap this reference.
+            let slot = unsafe { &*p };
             // SAFETY: `index` is in `[head, tail)`: the producer wrote it and
             // published it with the release store the acquire load of `tail`
             // saw; the consumer reads each such slot once before releasing it.
-            unsafe { (*p).assume_init_read() }
+            unsafe { slot.assume_init_read() }
         })
     }
 
@@ -474,6 +494,17 @@ pub struct Batch<'a, T> {
     len: usize,
 }
 
+// No bound on `T`: the items stay in the ring until taken, so the batch
+// shows its counts only.
+impl<T> fmt::Debug for Batch<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("len", &self.len)
+            .field("taken", &self.taken)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> Batch<'_, T> {
     /// Items in this batch, taken or not.
     pub fn capacity(&self) -> usize {
@@ -491,10 +522,14 @@ impl<T> Iterator for Batch<'_, T> {
         }
         let ring = &self.consumer.ring;
         let value = ring.slot_at(self.next).with_mut(|p| {
+            // SAFETY: `p` is the cell's own pointer, valid while the closure
+            // runs; the slot belongs to the consumer (see `Consumer::read`),
+            // so no write to it can overlap this reference.
+            let slot = unsafe { &*p };
             // SAFETY: `taken < len`, so the slot is in `[head, tail)` as seen
             // when the batch was taken: written and published by the
             // producer (see `Consumer::read`), and read once, here.
-            unsafe { (*p).assume_init_read() }
+            unsafe { slot.assume_init_read() }
         });
         self.next += 1;
         if self.next == ring.cap {

@@ -446,6 +446,16 @@ impl<S, R: Clone, C: Clone> Clone for Built<S, R, C> {
     }
 }
 
+// By hand, without bounds: the chain holds the user's closures, which have
+// no `Debug`.
+impl<S, R, C, T, K, Tm> core::fmt::Debug for Builder<S, R, C, T, K, Tm> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Builder")
+            .field("durations", &self.durations)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S, R, C> core::fmt::Debug for Built<S, R, C> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.describe)
@@ -506,6 +516,13 @@ where
 /// rustc reports nothing more.
 pub struct Stub<S, O>(PhantomData<fn(S) -> O>);
 
+// By hand, so that `S` and `O` need no `Debug`.
+impl<S, O> core::fmt::Debug for Stub<S, O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Stub")
+    }
+}
+
 /// Makes a [`Stub`].
 pub fn stub<S, O>() -> Stub<S, O> {
     Stub(PhantomData)
@@ -513,6 +530,12 @@ pub fn stub<S, O>() -> Stub<S, O> {
 
 /// The operator of a [`Stub`]; never runs, since a stub never compiles.
 pub struct StubOp<S, O>(PhantomData<fn(S) -> O>);
+
+impl<S, O> core::fmt::Debug for StubOp<S, O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StubOp")
+    }
+}
 
 // The stub behind a macro error, never a type to point a user to.
 #[diagnostic::do_not_recommend]

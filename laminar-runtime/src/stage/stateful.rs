@@ -83,6 +83,15 @@ pub struct Reduce<KF: KeyOf<T>, F, T> {
     store: KeyedStore<KF::Key, T>,
 }
 
+// By hand, without bounds: `F` is the user's closure.
+impl<KF: KeyOf<T>, F, T> core::fmt::Debug for Reduce<KF, F, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Reduce")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<KF: KeyOf<T>, F, T> Reduce<KF, F, T> {
     /// A reduce stage called `name` (its state file's name).
     pub fn new(key: KF, f: F, name: &'static str) -> Self {
@@ -140,6 +149,15 @@ pub struct Fold<KF: KeyOf<T>, F, T, A> {
     name: &'static str,
     store: KeyedStore<KF::Key, A>,
     _events: PhantomData<fn(T)>,
+}
+
+// By hand, without bounds (see `Reduce`).
+impl<KF: KeyOf<T>, F, T, A> core::fmt::Debug for Fold<KF, F, T, A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Fold")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<KF: KeyOf<T>, F, T, A> Fold<KF, F, T, A> {
@@ -214,6 +232,16 @@ pub struct Process<KF: KeyOf<T>, F, G, T, V, O> {
     due: Vec<(Timestamp, KF::Key)>,
     collector: Collector<O>,
     _events: PhantomData<fn(T)>,
+}
+
+// By hand, without bounds (see `Reduce`).
+impl<KF: KeyOf<T>, F, G, T, V, O> core::fmt::Debug for Process<KF, F, G, T, V, O> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Process")
+            .field("name", &self.name)
+            .field("timers", &self.timers.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<KF: KeyOf<T>, F, G, T, V, O> Process<KF, F, G, T, V, O> {

@@ -406,6 +406,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> StateError + '_ {
 }
 
 /// Maps all of `file`, read-write and shared.
+// The store's one unsafe call; the crate denies `unsafe_code` everywhere else.
+#[allow(unsafe_code)]
 fn map_file(file: &File, path: &Path) -> Result<MmapMut, StateError> {
     // SAFETY: `MmapMut::map_mut` is unsafe because the mapped bytes can
     // change, or disappear, if the file is modified or truncated by someone
@@ -415,8 +417,8 @@ fn map_file(file: &File, path: &Path) -> Result<MmapMut, StateError> {
     // The store itself never shrinks the file while a map of it is alive: it
     // drops the map first. It writes through the map, into other files, or
     // into this one where no map covers it (the header of a new file before
-    // it is mapped; zero bytes past the end of the map, reserving blocks). If another process ignores the lock and truncates the
-    // file anyway, touching the lost pages raises SIGBUS and the process
+    // it is mapped; zero bytes past the end of the map, reserving blocks). If another process ignores the lock and
+    // truncates the file anyway, touching the lost pages raises SIGBUS and the process
     // dies; no access ever reads past the map, whose length is fixed here.
     unsafe { MmapMut::map_mut(file) }.map_err(io_err(path))
 }

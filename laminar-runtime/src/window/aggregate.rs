@@ -48,6 +48,13 @@ pub trait Aggregate<T>: Clone + Send + 'static {
 /// Makes the built-in aggregates over events of type `T`.
 pub struct Aggs<T>(PhantomData<fn(&T)>);
 
+// By hand, so that the event type needs no `Debug`.
+impl<T> core::fmt::Debug for Aggs<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("Aggs")
+    }
+}
+
 impl<T> Aggs<T> {
     /// The maker for events of type `T`.
     pub const fn new() -> Self {

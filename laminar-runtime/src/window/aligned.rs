@@ -62,6 +62,21 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     _events: PhantomData<fn(T)>,
 }
 
+// By hand, without bounds: the key and clock are the user's closures, and
+// the open panes are shown by their count only.
+impl<T, KF: KeyOf<T>, C, A: Aggregate<T>> core::fmt::Debug for AlignedWindow<T, KF, C, A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AlignedWindow")
+            .field("size", &self.size)
+            .field("slide", &self.slide)
+            .field("lateness", &self.lateness)
+            .field("emit", &self.emit)
+            .field("panes", &self.panes.len())
+            .field("watermark", &self.watermark)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
     /// Windows of `size` every `slide` (both > 0, `slide <= size`), state
     /// kept `lateness` past each window's end.

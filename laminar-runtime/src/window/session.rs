@@ -68,6 +68,19 @@ pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     _events: PhantomData<fn(T)>,
 }
 
+// By hand, without bounds (see `AlignedWindow`).
+impl<T, KF: KeyOf<T>, C, A: Aggregate<T>> core::fmt::Debug for SessionWindow<T, KF, C, A> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SessionWindow")
+            .field("gap", &self.gap)
+            .field("lateness", &self.lateness)
+            .field("emit", &self.emit)
+            .field("keys", &self.sessions.len())
+            .field("watermark", &self.watermark)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> SessionWindow<T, KF, C, A> {
     /// Sessions that close after `gap` without events, kept `lateness`
     /// longer for late events.
