@@ -43,6 +43,7 @@ pub fn generate(n: usize) -> Vec<Bid> {
 }
 
 /// What [`run`] measured.
+#[derive(Debug)]
 pub struct Measured {
     /// The runtime's report.
     pub report: Report,
