@@ -56,6 +56,7 @@ pub mod credit;
 mod error;
 mod idle;
 mod input;
+pub mod key;
 pub mod message;
 pub mod operator;
 mod outbox;

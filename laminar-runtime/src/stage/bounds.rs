@@ -1,8 +1,6 @@
 //! The traits the builder's bounds are stated in, so that what rustc says
 //! when a bound fails speaks of streams, not of the builder's internals.
 
-use core::hash::Hash;
-
 /// A type that can flow through a pipeline: it moves between threads, so it
 /// must be `Send + 'static`.
 #[diagnostic::on_unimplemented(
@@ -14,29 +12,8 @@ pub trait Event: Send + 'static {}
 
 impl<T: Send + 'static> Event for T {}
 
-/// What a key is compared by: `Hash` and `Eq` together, so that a key type
-/// missing both gets one error that names both, not one error per trait.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a key: keys must be `Hash + Eq`",
-    label = "this key type is not `Hash + Eq`",
-    note = "derive `Hash, PartialEq, Eq` on the key type; a float is not `Eq`, so key by `f.to_bits()` or a rounded integer"
-)]
-pub trait HashEq: Hash + Eq {}
-
-// Not looked through when a bound fails: the error names `HashEq`, once,
-// instead of `Hash` and `Eq` separately.
-#[diagnostic::do_not_recommend]
-impl<K: Hash + Eq + ?Sized> HashEq for K {}
-
-/// A key that routes events to cores and indexes keyed state.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be a key: keys must be `Hash + Eq + Clone + Send + 'static`",
-    label = "this key type is not `Hash + Eq + Clone + Send + 'static`",
-    note = "key by owned, thread-safe values that derive `Hash, PartialEq, Eq, Clone`: `String` or `Arc<str>` instead of `Rc<str>`; a float is not `Eq`, so key by `f.to_bits()` or a rounded integer"
-)]
-pub trait Key: HashEq + Clone + Send + 'static {}
-
-impl<K: HashEq + Clone + Send + 'static> Key for K {}
+// Defined with the other key types; the builder's bounds name them from here.
+pub use crate::key::{HashEq, Key};
 
 /// A closure a stage can run on every core: each core gets its own clone.
 #[diagnostic::on_unimplemented(

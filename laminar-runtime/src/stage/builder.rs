@@ -33,6 +33,7 @@ use super::fuse::{Identity, Then};
 use super::stateful::{Collector, Fold, NoTimer, Process, Reduce};
 use super::stateless::{Filter, FilterMap, FlatMap, ForEach, Inspect, Map};
 use crate::error::BuildError;
+use crate::key::{AllKey, KeyFn, KeyOf, NoKey};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::pipeline::Pipeline;
@@ -43,8 +44,8 @@ use crate::window::aligned::AlignedWindow;
 use crate::window::duration::{DurationCheck, DurationError};
 use crate::window::session::SessionWindow;
 use crate::window::{
-    AllKey, Clock, EmitPolicy, Ingress, IngressTime, IntoTimestamp, KeyFn, KeyOf, NoKey, NoTime,
-    ProcessingTime, TimestampFn, Windowed,
+    Clock, EmitPolicy, Ingress, IngressTime, IntoTimestamp, NoTime, ProcessingTime, TimestampFn,
+    Windowed,
 };
 
 /// A pipeline under construction: source type `S`, route `R`, chain `C`

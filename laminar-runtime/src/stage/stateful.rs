@@ -14,10 +14,10 @@
 use core::hash::Hash;
 use core::marker::PhantomData;
 
+use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, OpenContext, Operator};
 use crate::state::{Codec, KeyedStore, StateError, StateStore};
-use crate::window::KeyOf;
 use crate::window::timer::Timers;
 
 /// What a `process` closure writes to: results, and timers for its key.

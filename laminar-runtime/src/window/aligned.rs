@@ -22,7 +22,8 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
-use super::{Clock, EmitPolicy, KeyOf, Windowed, gcd, oversized};
+use super::{Clock, EmitPolicy, Windowed, gcd, oversized};
+use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 

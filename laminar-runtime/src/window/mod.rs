@@ -1,5 +1,6 @@
-//! Event time and windows: what a window is, how events get their time and
-//! key inside a window, and the two window operators.
+//! Event time and windows: what a window is, how events get their time
+//! inside a window, and the two window operators. The key types a window
+//! groups by live in [`key`](crate::key).
 //!
 //! - [`aligned`]: tumbling and sliding windows, kept as panes;
 //! - [`session`]: session windows per key, merged as events bridge gaps;
@@ -25,10 +26,11 @@ pub mod duration;
 pub mod session;
 pub mod timer;
 
-use core::hash::Hash;
+// The key types used to live here; kept at this path for the macro's
+// generated code and for users who name them so.
+pub use crate::key::{AllKey, KeyFn, KeyOf, NoKey};
 
 use crate::message::Timestamp;
-use crate::stage::bounds::Key;
 
 /// One result of a window: its key, its bounds `[start, end)` in event time,
 /// and the aggregate's value.
@@ -192,40 +194,6 @@ pub fn now_ms() -> Timestamp {
 /// No clock chosen: such a pipeline cannot window (the macro says so).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoTime;
-
-/// How a window reads the key of an event.
-pub trait KeyOf<T>: Clone + Send + 'static {
-    /// The key type.
-    type Key: Key;
-    /// The event's key.
-    fn key(&self, event: &T) -> Self::Key;
-}
-
-/// The key chosen by `key_by`.
-#[derive(Clone, Debug)]
-pub struct KeyFn<F>(pub F);
-
-impl<T, K: Key, F: Fn(&T) -> K + Clone + Send + 'static> KeyOf<T> for KeyFn<F> {
-    type Key = K;
-    #[inline(always)]
-    fn key(&self, event: &T) -> K {
-        (self.0)(event)
-    }
-}
-
-/// The single key of `window_all`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct AllKey;
-
-impl<T> KeyOf<T> for AllKey {
-    type Key = ();
-    #[inline(always)]
-    fn key(&self, _event: &T) {}
-}
-
-/// No key chosen: such a pipeline cannot window by key (the macro says so).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoKey;
 
 /// Whether a map or buffer with room for `capacity` items, of which at most
 /// `need` were used of late, keeps far more room than it needs: more than

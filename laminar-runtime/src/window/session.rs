@@ -15,7 +15,8 @@ use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
 use super::timer::Timers;
-use super::{Clock, EmitPolicy, KeyOf, Windowed, oversized};
+use super::{Clock, EmitPolicy, Windowed, oversized};
+use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 
