@@ -14,7 +14,7 @@ use crate::outbox::{OutSink, OutboxEmit};
 use crate::report::{CoreReport, Pinning};
 use crate::shared::{Cause, Shared};
 use crate::sync::{Arc, Ordering};
-use crate::window::now_ms;
+use crate::time::now_ms;
 
 /// Everything a worker thread takes with it.
 pub(crate) struct Worker<Op: Operator> {

@@ -33,20 +33,19 @@ use super::fuse::{Identity, Then};
 use super::stateful::{Collector, Fold, NoTimer, Process, Reduce};
 use super::stateless::{Filter, FilterMap, FlatMap, ForEach, Inspect, Map};
 use crate::error::BuildError;
+use crate::ingress::{Ingress, IngressTime};
 use crate::key::{AllKey, KeyFn, KeyOf, NoKey};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::pipeline::Pipeline;
 use crate::routing::{ByKey, RoundRobin, Route, ToOne};
 use crate::state::Codec;
+use crate::time::{Clock, NoTime, ProcessingTime};
 use crate::window::aggregate::{Aggregate, Aggs};
 use crate::window::aligned::AlignedWindow;
 use crate::window::duration::{DurationCheck, DurationError};
 use crate::window::session::SessionWindow;
-use crate::window::{
-    Clock, EmitPolicy, Ingress, IngressTime, IntoTimestamp, NoTime, ProcessingTime, TimestampFn,
-    Windowed,
-};
+use crate::window::{EmitPolicy, IntoTimestamp, TimestampFn, Windowed};
 
 /// A pipeline under construction: source type `S`, route `R`, chain `C`
 /// whose output is `T`, key `K`, clock `Tm`.

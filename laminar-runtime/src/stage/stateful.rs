@@ -18,7 +18,7 @@ use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, OpenContext, Operator};
 use crate::state::{Codec, KeyedStore, StateError, StateStore};
-use crate::window::timer::Timers;
+use crate::timer::Timers;
 
 /// What a `process` closure writes to: results, and timers for its key.
 #[derive(Debug)]

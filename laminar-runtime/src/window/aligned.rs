@@ -12,7 +12,7 @@
 //! bounded so that memory falls back after a burst of keys: it keeps at
 //! most about twice as many spare maps as there were panes in use, reuses
 //! them oldest first, and a map that comes back holding far fewer keys
-//! than it has room for (see `window::oversized`) is shrunk to
+//! than it has room for (see `room::oversized`) is shrunk to
 //! what it held. A map sized by a burst is thus given back after its next
 //! use.
 
@@ -22,10 +22,12 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
-use super::{Clock, EmitPolicy, Windowed, gcd, oversized};
+use super::{EmitPolicy, Windowed, gcd};
 use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
+use crate::room::oversized;
+use crate::time::Clock;
 
 struct Pane<K, Acc> {
     start: Timestamp,
@@ -348,8 +350,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::KeyFn;
+    use crate::time::EventTime;
     use crate::window::aggregate::Aggs;
-    use crate::window::{EventTime, KeyFn};
 
     /// Emits results, late and partly late events into three vectors.
     struct Sink<O, L> {

@@ -14,11 +14,13 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
-use super::timer::Timers;
-use super::{Clock, EmitPolicy, Windowed, oversized};
+use super::{EmitPolicy, Windowed};
 use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
+use crate::room::oversized;
+use crate::time::Clock;
+use crate::timer::Timers;
 
 struct Session<Acc> {
     start: Timestamp,
@@ -312,8 +314,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::key::KeyFn;
+    use crate::time::EventTime;
     use crate::window::aggregate::Aggs;
-    use crate::window::{EventTime, KeyFn};
 
     type Ev = (u32, Timestamp);
 

@@ -39,7 +39,7 @@ impl<T> Ord for Entry<T> {
 /// Timers keyed by time, for event time or processing time alike.
 ///
 /// ```
-/// use laminar_runtime::window::timer::Timers;
+/// use laminar_runtime::timer::Timers;
 ///
 /// let mut timers = Timers::new();
 /// timers.set(20, "b");
@@ -100,10 +100,10 @@ impl<T> Timers<T> {
     }
 
     /// Gives back room for timers far beyond the `need` of late (see
-    /// [`oversized`](super::oversized)), such as after a burst of keys.
+    /// [`oversized`](crate::room::oversized)), such as after a burst of keys.
     pub(crate) fn shrink_if_oversized(&mut self, need: usize) {
         let need = need.max(self.heap.len());
-        if super::oversized(self.heap.capacity(), need) {
+        if crate::room::oversized(self.heap.capacity(), need) {
             self.heap.shrink_to(2 * need);
         }
     }
