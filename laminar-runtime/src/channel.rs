@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::{Backoff, CachePadded};
 
+use crate::config::Policy;
 use crate::credit::{Counter, CreditLine};
 use crate::message::{Message, Timestamp};
 use crate::spsc::{self, Consumer, Producer};
@@ -22,18 +23,6 @@ const CLOSED: u8 = 2;
 /// Credits a sender takes at a time, so that most submits touch no shared
 /// credit counter.
 const CREDIT_BATCH: usize = 32;
-
-/// What a full channel does with a new event.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Policy {
-    /// Wait for credit: spin briefly, then park until the core frees some.
-    #[default]
-    Block,
-    /// Discard the event and count it in the report.
-    Drop,
-    /// Hand the event back in [`SubmitError::Backpressure`](crate::SubmitError).
-    Error,
-}
 
 /// The state both ends of a channel see.
 #[derive(Debug)]

@@ -1,6 +1,16 @@
 //! The runtime's settings and their defaults.
 
-use crate::channel::Policy;
+/// What a full channel does with a new event.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Wait for credit: spin briefly, then park until the core frees some.
+    #[default]
+    Block,
+    /// Discard the event and count it in the report.
+    Drop,
+    /// Hand the event back in [`SubmitError::Backpressure`](crate::SubmitError).
+    Error,
+}
 
 /// Settings a [`RuntimeBuilder`](crate::RuntimeBuilder) collects.
 #[derive(Clone, Debug)]

@@ -82,8 +82,7 @@ pub mod timer;
 pub mod window;
 mod worker;
 
-pub use channel::Policy;
-pub use config::Config;
+pub use config::{Config, Policy};
 pub use error::{BuildError, RuntimeError, SubmitError};
 pub use input::{Admission, Admitted, Input};
 pub use message::{Message, Timestamp};
