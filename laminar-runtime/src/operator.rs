@@ -6,6 +6,9 @@
 //! stage's `on_event` directly, and the optimizer sees through all of them.
 
 use crate::message::Timestamp;
+// Defined with the state it opens, so that state does not import operator;
+// kept at this path, where `Operator::open` users name it.
+pub use crate::state::OpenContext;
 
 /// Where an operator writes its results.
 #[diagnostic::on_unimplemented(
@@ -120,15 +123,6 @@ pub trait Operator: Send + 'static {
         let _ = cx;
         Ok(())
     }
-}
-
-/// What [`Operator::open`] learns about where it runs.
-#[derive(Clone, Debug)]
-pub struct OpenContext {
-    /// The core, `0..cores`.
-    pub core: usize,
-    /// Where stateful stages keep their state.
-    pub store: crate::state::StoreChoice,
 }
 
 /// An operator that takes and gives nothing; the type behind

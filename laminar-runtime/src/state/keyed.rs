@@ -6,8 +6,7 @@ use core::hash::Hash;
 use core::ops::RangeBounds;
 
 use super::mmap::{Fingerprint, MmapOptions, MmapStore};
-use super::{Codec, MemStore, StateError, StateStore, StoreChoice, Typed};
-use crate::operator::OpenContext;
+use super::{Codec, MemStore, OpenContext, StateError, StateStore, StoreChoice, Typed};
 
 /// One stage's keyed state on one core.
 #[derive(Debug)]

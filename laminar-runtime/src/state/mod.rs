@@ -15,6 +15,7 @@
 //! the pipeline's: its stages stay the same.
 
 mod codec;
+mod context;
 mod dir;
 mod error;
 mod keyed;
@@ -25,6 +26,7 @@ mod store;
 mod typed;
 
 pub use codec::{Codec, Serde};
+pub use context::OpenContext;
 pub use dir::StateDirLock;
 pub(crate) use dir::prepare_dir;
 pub use error::StateError;

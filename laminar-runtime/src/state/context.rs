@@ -1,0 +1,12 @@
+//! What an operator learns when it opens its state.
+
+use super::StoreChoice;
+
+/// What [`Operator::open`](crate::Operator::open) learns about where it runs.
+#[derive(Clone, Debug)]
+pub struct OpenContext {
+    /// The core, `0..cores`.
+    pub core: usize,
+    /// Where stateful stages keep their state.
+    pub store: StoreChoice,
+}
