@@ -1,7 +1,7 @@
 //! Event time and windows: what a window is, how events get their time
 //! inside a window, and the two window operators. The key types a window
-//! groups by live in [`key`](crate::key), its clocks in [`time`](crate::time),
-//! and the timers session windows fire from in [`timer`](crate::timer).
+//! groups by live in [`crate::key`], its clocks in [`crate::time`], and the
+//! timers session windows fire from in [`crate::timer`].
 //!
 //! - [`aligned`]: tumbling and sliding windows, kept as panes;
 //! - [`session`]: session windows per key, merged as events bridge gaps;
