@@ -24,6 +24,15 @@ const CLOSED: u8 = 2;
 /// credit counter.
 const CREDIT_BATCH: usize = 32;
 
+/// Events in one `Message::Batch`: enough that the per-message costs (a
+/// credit acquisition, a ring slot, a publish, a wake-up check) vanish per
+/// event, small enough that a batch stays in the core's cache.
+pub(crate) const BATCH: usize = 256;
+
+/// The most batch vectors one channel owns; its ring back to the sender
+/// holds them all, so a vector coming back never finds it full.
+const SPARE_BATCHES: usize = 64;
+
 /// The state both ends of a channel see.
 #[derive(Debug)]
 pub(crate) struct ChannelShared {
@@ -32,6 +41,7 @@ pub(crate) struct ChannelShared {
     pub(crate) submitted: Counter,
     pub(crate) dropped: Counter,
     pub(crate) rejected: Counter,
+    pub(crate) refused: Counter,
     pub(crate) blocked: Counter,
     pub(crate) blocked_ns: Counter,
 }
@@ -68,6 +78,7 @@ pub(crate) fn channel<T>(
     closed: bool,
 ) -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = spsc::channel(capacity);
+    let (spare_tx, spare_rx) = spsc::channel(SPARE_BATCHES);
     let cap = tx.capacity();
     let exclusive = exclusive.clamp(1, cap);
     let shared = Arc::new(ChannelShared {
@@ -76,6 +87,7 @@ pub(crate) fn channel<T>(
         submitted: Counter::default(),
         dropped: Counter::default(),
         rejected: Counter::default(),
+        refused: Counter::default(),
         blocked: Counter::default(),
         blocked_ns: Counter::default(),
     });
@@ -84,9 +96,18 @@ pub(crate) fn channel<T>(
             tx,
             shared: shared.clone(),
             stash: 0,
+            spare: spare_rx,
+            // A batch never needs more credits than the line's own: those
+            // always come back to it as the core consumes, so a sender
+            // holding part of a batch's credits never waits on credits that
+            // another line holds.
+            batch_max: exclusive.min(BATCH),
+            stock: Vec::new(),
+            warmed: false,
         },
         Receiver {
             rx,
+            spare: spare_tx,
             shared,
             watermark: 0,
             last_active: std::time::Instant::now(),
@@ -112,6 +133,13 @@ pub(crate) struct Sender<T> {
     pub(crate) shared: Arc<ChannelShared>,
     /// Credits acquired and not yet spent.
     stash: usize,
+    /// Emptied batch vectors the core sent back.
+    spare: Consumer<Vec<T>>,
+    /// Most events in one batch on this channel.
+    pub(crate) batch_max: usize,
+    /// This channel's batch vectors not yet in circulation.
+    stock: Vec<Vec<T>>,
+    warmed: bool,
 }
 
 impl<T> Sender<T> {
@@ -194,6 +222,91 @@ impl<T> Sender<T> {
         Ok(())
     }
 
+    /// An empty vector for the next batch. A channel owns a fixed set of
+    /// them, made by its first batch: as many as full batches can be in
+    /// flight, and a few for partial ones. They circulate: the core sends
+    /// each back once it has consumed its events. When none is back yet,
+    /// the sender waits for one as it waits for credit, so steady state
+    /// allocates nothing whatever the timing. Gives an unallocated vector if
+    /// the runtime failed or is closing (the send then gives up).
+    #[inline]
+    pub(crate) fn batch_vec(&mut self, failed: &impl Fn() -> bool, wake: &impl Fn()) -> Vec<T> {
+        match self.spare.pop().or_else(|| self.stock.pop()) {
+            Some(v) => v,
+            None => self.wait_for_vec(failed, wake),
+        }
+    }
+
+    #[cold]
+    fn wait_for_vec(&mut self, failed: &impl Fn() -> bool, wake: &impl Fn()) -> Vec<T> {
+        if !self.warmed {
+            self.warmed = true;
+            let set = (self.tx.capacity() / self.batch_max + 4).min(SPARE_BATCHES);
+            self.stock = (1..set)
+                .map(|_| Vec::with_capacity(self.batch_max))
+                .collect();
+            return Vec::with_capacity(self.batch_max);
+        }
+        // The core sends vectors back only after consuming published
+        // batches.
+        self.publish();
+        wake();
+        let backoff = Backoff::new();
+        loop {
+            if let Some(v) = self.spare.pop() {
+                return v;
+            }
+            if failed() {
+                return Vec::new();
+            }
+            if backoff.is_completed() {
+                std::thread::park_timeout(Duration::from_micros(100));
+            } else {
+                backoff.snooze();
+            }
+        }
+    }
+
+    /// Sends `events` (at most [`batch_max`](Self::batch_max)) as one
+    /// message while locked, waiting for one credit per event (the `Block`
+    /// policy: batches are its path only). Hands the events back if the
+    /// runtime failed or began closing while it waited.
+    pub(crate) fn send_batch_locked(
+        &mut self,
+        events: Vec<T>,
+        failed: &impl Fn() -> bool,
+        wake: &impl Fn(),
+    ) -> Result<(), Vec<T>> {
+        let n = events.len();
+        if n == 0 {
+            return Ok(());
+        }
+        while self.stash < n {
+            // As in `send_locked`: publish before asking for credit.
+            self.publish();
+            let got = self.shared.credits.try_acquire(n - self.stash);
+            if got > 0 {
+                self.stash += got;
+                continue;
+            }
+            wake();
+            let held = self.stash;
+            if self.wait_for_credit(failed).is_err() {
+                self.stash += held;
+                return Err(events);
+            }
+            self.stash += held;
+        }
+        self.stash -= n;
+        if self.tx.push_unpublished(Message::Batch(events)).is_err() {
+            // A batch holds at least one credit, and credits never exceed
+            // the ring's slots.
+            unreachable!("a credit was held for a full ring");
+        }
+        self.shared.submitted.add(n as u64);
+        Ok(())
+    }
+
     #[cold]
     fn wait_for_credit(&mut self, failed: &impl Fn() -> bool) -> Result<(), ()> {
         let start = Instant::now();
@@ -241,6 +354,9 @@ impl<T> Drop for Sender<T> {
 #[derive(Debug)]
 pub(crate) struct Receiver<T> {
     pub(crate) rx: Consumer<Message<T>>,
+    /// Sends emptied batch vectors back to the sender; one that does not
+    /// fit (the sender has plenty) is dropped.
+    pub(crate) spare: Producer<Vec<T>>,
     pub(crate) shared: Arc<ChannelShared>,
     /// The highest watermark this channel has carried.
     pub(crate) watermark: Timestamp,
@@ -271,6 +387,7 @@ pub(crate) struct IngressTotals {
     pub(crate) submitted: u64,
     pub(crate) dropped: u64,
     pub(crate) rejected: u64,
+    pub(crate) refused: u64,
     pub(crate) blocked: u64,
     pub(crate) blocked_ns: u64,
     pub(crate) credits_acquired: u64,
@@ -282,6 +399,7 @@ impl IngressTotals {
         self.submitted += c.submitted.get();
         self.dropped += c.dropped.get();
         self.rejected += c.rejected.get();
+        self.refused += c.refused.get();
         self.blocked += c.blocked.get();
         self.blocked_ns += c.blocked_ns.get();
         self.credits_acquired += c.credits.acquired.get();

@@ -3,6 +3,7 @@
 //! handle ([`Input::clone`] opens fresh rings).
 
 use crate::channel::{NoCredit, Sender};
+use crate::config::Policy;
 use crate::error::SubmitError;
 use crate::message::{Message, Timestamp};
 use crate::routing::Route;
@@ -32,6 +33,9 @@ use crate::sync::Arc;
 /// ```
 pub struct Input<T: Send + 'static, R> {
     senders: Vec<Sender<T>>,
+    /// Per core, the batch being filled by a `submit_iter`; empty between
+    /// calls.
+    staging: Vec<Vec<T>>,
     route: R,
     shared: Arc<Shared<T>>,
     clock: HandleClock,
@@ -41,6 +45,11 @@ pub struct Input<T: Send + 'static, R> {
 /// is one message per core, so this costs `cores / WATERMARK_EVERY` extra
 /// messages per event.
 const WATERMARK_EVERY: u32 = 64;
+
+/// Events between two watermarks on the batched path. A watermark must
+/// follow every event it covers, so it sends every core's partial batch
+/// first: this keeps batches mostly full.
+const WATERMARK_EVERY_BATCHED: u32 = 256;
 
 /// Events of a `submit_iter` batch between two wake-ups of the cores, each
 /// after publishing what every core was sent.
@@ -61,9 +70,15 @@ impl HandleClock {
     /// Notes a timestamp; true when a watermark is due.
     #[inline]
     fn observe(&mut self, ts: Timestamp) -> bool {
+        self.note(ts);
+        self.since >= WATERMARK_EVERY
+    }
+
+    /// Notes a timestamp.
+    #[inline]
+    fn note(&mut self, ts: Timestamp) {
         self.max = Some(self.max.map_or(ts, |m| m.max(ts)));
         self.since += 1;
-        self.since >= WATERMARK_EVERY
     }
 
     /// The watermark to send now, if it moved.
@@ -79,10 +94,11 @@ impl HandleClock {
 
 impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     pub(crate) fn new(shared: Arc<Shared<T>>, route: R) -> Self {
-        let senders = (0..shared.cores.len())
+        let senders: Vec<Sender<T>> = (0..shared.cores.len())
             .map(|core| shared.open_channel(core))
             .collect();
         Input {
+            staging: senders.iter().map(|_| Vec::new()).collect(),
             senders,
             route,
             shared,
@@ -192,7 +208,6 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         events: I,
     ) -> Result<Admitted, SubmitError<T>> {
         let mut events = events.into_iter();
-        let cores = self.senders.len();
         let shared = self.shared.clone();
         if shared.is_failed() || !self.lock_all() {
             return match events.next() {
@@ -208,9 +223,35 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         let failed = || shared.stop_waiting();
         let mut admitted = Admitted::default();
         let mut outcome = Ok(());
+        if shared.config.policy == Policy::Block {
+            outcome = this.submit_batched(&mut events, &mut admitted);
+        } else {
+            this.submit_each(&mut events, &mut admitted, &mut outcome, &failed);
+        }
+        // The batch's last watermark goes out with it, so a core is never
+        // left waiting on events the handle has already sent.
+        if let Some(wm) = this.clock.due(this.route.out_of_orderness()) {
+            let _ = this.broadcast_locked(wm);
+        }
+        drop(held);
+        outcome.map(|()| admitted)
+    }
+
+    /// `submit_iter` under `Drop` and `Error`, event by event, so that each
+    /// event is admitted, dropped or handed back on its own.
+    fn submit_each<I: Iterator<Item = T>>(
+        &mut self,
+        events: &mut I,
+        admitted: &mut Admitted,
+        outcome: &mut Result<(), SubmitError<T>>,
+        failed: &impl Fn() -> bool,
+    ) {
+        let cores = self.senders.len();
+        let shared = self.shared.clone();
+        let this = self;
         for event in events.by_ref() {
             if shared.is_failed() {
-                outcome = Err(SubmitError::Failed(event));
+                *outcome = Err(SubmitError::Failed(event));
                 break;
             }
             let core = this.route.core_of(&event, cores);
@@ -224,20 +265,20 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             match this.senders[core].send_locked(
                 Message::Event(event),
                 shared.config.policy,
-                &failed,
+                failed,
                 &wake,
             ) {
                 Ok(()) => admitted.queued += 1,
                 Err(NoCredit::Dropped) => admitted.dropped += 1,
                 Err(NoCredit::Rejected(m)) => {
-                    outcome = Err(SubmitError::Backpressure {
+                    *outcome = Err(SubmitError::Backpressure {
                         event: unwrap_event(m),
                         core,
                     });
                     break;
                 }
                 Err(NoCredit::Failed(m)) => {
-                    outcome = Err(gave_up(&shared, unwrap_event(m)));
+                    *outcome = Err(gave_up(&shared, unwrap_event(m)));
                     break;
                 }
             }
@@ -250,13 +291,84 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                 }
             }
         }
-        // The batch's last watermark goes out with it, so a core is never
-        // left waiting on events the handle has already sent.
-        if let Some(wm) = this.clock.due(this.route.out_of_orderness()) {
-            let _ = this.broadcast_locked(wm);
+    }
+
+    /// `submit_iter` under `Block`: events go into one batch per core, and
+    /// each full batch crosses to its core as one message, with one credit
+    /// acquisition, one publish and one wake-up check.
+    fn submit_batched<I: Iterator<Item = T>>(
+        &mut self,
+        events: &mut I,
+        admitted: &mut Admitted,
+    ) -> Result<(), SubmitError<T>> {
+        let cores = self.senders.len();
+        let shared = self.shared.clone();
+        for event in events.by_ref() {
+            if shared.is_failed() {
+                return Err(SubmitError::Failed(event));
+            }
+            let core = self.route.core_of(&event, cores);
+            if let Some(ts) = self.route.timestamp(&event) {
+                self.clock.note(ts);
+                if self.clock.since >= WATERMARK_EVERY_BATCHED
+                    && let Some(wm) = self.clock.due(self.route.out_of_orderness())
+                {
+                    // Everything the watermark covers goes first.
+                    self.send_staged(admitted)?;
+                    let _ = self.broadcast_locked(wm);
+                }
+            }
+            let staged = &mut self.staging[core];
+            if staged.capacity() == 0 {
+                *staged = self.senders[core].batch_vec(&|| shared.stop_waiting(), &|| {
+                    shared.cores[core].waker.notify()
+                });
+            }
+            staged.push(event);
+            if staged.len() >= self.senders[core].batch_max {
+                self.send_core(core, admitted)?;
+            }
         }
-        drop(held);
-        outcome.map(|()| admitted)
+        self.send_staged(admitted)
+    }
+
+    /// Sends every core's partial batch.
+    fn send_staged(&mut self, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
+        for core in 0..self.senders.len() {
+            if !self.staging[core].is_empty() {
+                self.send_core(core, admitted)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends `core`'s batch. If the runtime closes or fails while it waits
+    /// for credit, the first event comes back in the error and the others
+    /// are counted as refused.
+    fn send_core(&mut self, core: usize, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
+        let batch = core::mem::take(&mut self.staging[core]);
+        let n = batch.len();
+        let shared = &self.shared;
+        let tx = &mut self.senders[core];
+        let sent = tx.send_batch_locked(batch, &|| shared.stop_waiting(), &|| {
+            shared.cores[core].waker.notify()
+        });
+        tx.publish();
+        shared.cores[core].waker.notify();
+        match sent {
+            Ok(()) => {
+                admitted.queued += n;
+                Ok(())
+            }
+            Err(back) => {
+                let mut back = back.into_iter();
+                tx.shared.refused.add(n.saturating_sub(1) as u64);
+                match back.next() {
+                    Some(first) => Err(gave_up(shared, first)),
+                    None => Ok(()),
+                }
+            }
+        }
     }
 
     /// Promises that no event with a timestamp below `watermark` follows from
@@ -291,6 +403,25 @@ struct Held<'a, T: Send + 'static, R>(&'a mut Input<T, R>);
 impl<T: Send + 'static, R> Drop for Held<'_, T, R> {
     fn drop(&mut self) {
         let input = &mut *self.0;
+        // Events a panic left in a batch were taken from the caller's
+        // iterator: they go out as if the call had ended there.
+        for core in 0..input.senders.len() {
+            let batch = core::mem::take(&mut input.staging[core]);
+            if batch.is_empty() {
+                continue;
+            }
+            let n = batch.len() as u64;
+            let shared = &input.shared;
+            let tx = &mut input.senders[core];
+            if tx
+                .send_batch_locked(batch, &|| shared.stop_waiting(), &|| {
+                    shared.cores[core].waker.notify()
+                })
+                .is_err()
+            {
+                tx.shared.refused.add(n);
+            }
+        }
         for (core, tx) in input.senders.iter_mut().enumerate() {
             tx.unlock();
             input.shared.cores[core].waker.notify();

@@ -11,6 +11,10 @@ pub type Timestamp = u64;
 pub enum Message<T> {
     /// A data event.
     Event(T),
+    /// Data events in submission order, sent as one message by
+    /// `submit_iter`; each holds one credit. The receiver hands the emptied
+    /// vector back to the sender for the next batch.
+    Batch(Vec<T>),
     /// No event with an earlier timestamp will follow on this channel.
     Watermark(Timestamp),
     /// A checkpoint barrier with its checkpoint id.

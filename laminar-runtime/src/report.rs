@@ -91,6 +91,10 @@ pub struct CoreReport {
     pub dropped: u64,
     /// Events handed back under the `Error` policy.
     pub rejected: u64,
+    /// Events a `submit_iter` had taken into a batch for this core when the
+    /// runtime closed or failed while it waited for credit: the first came
+    /// back in the error, these did not and were not queued.
+    pub refused: u64,
     /// Results (and late events) discarded because a core failed while an
     /// outbox was full.
     pub outputs_lost: u64,
@@ -111,6 +115,9 @@ pub struct CoreReport {
     pub credits_released: u64,
     /// Batches popped from ingress rings.
     pub batches: u64,
+    /// Messages taken from ingress rings: single events, batches of events
+    /// (one message each), watermarks and other control messages.
+    pub messages: u64,
     /// Times the worker parked for lack of work.
     pub parks: u64,
 }
@@ -129,6 +136,7 @@ impl CoreReport {
             late_unread: 0,
             dropped: 0,
             rejected: 0,
+            refused: 0,
             outputs_lost: 0,
             outputs_unread: 0,
             watermarks: 0,
@@ -138,6 +146,7 @@ impl CoreReport {
             credits_acquired: 0,
             credits_released: 0,
             batches: 0,
+            messages: 0,
             parks: 0,
         }
     }

@@ -547,6 +547,7 @@ impl<P: Pipeline> Runtime<P> {
             c.submitted = t.submitted;
             c.dropped = t.dropped;
             c.rejected = t.rejected;
+            c.refused = t.refused;
             c.blocked = t.blocked;
             c.blocked_time = Duration::from_nanos(t.blocked_ns);
             c.credits_acquired = t.credits_acquired;

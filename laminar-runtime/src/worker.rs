@@ -123,12 +123,23 @@ where
                     break;
                 };
                 let mut n = 0usize;
+                let mut credits = 0usize;
                 for msg in ch.rx.pop_batch(batch) {
                     n += 1;
+                    credits += 1;
                     match msg {
                         Message::Event(e) => {
                             report.events_in += 1;
                             op.on_event(e, &mut out);
+                        }
+                        Message::Batch(mut events) => {
+                            // One credit per event, not per message.
+                            credits = credits - 1 + events.len();
+                            for e in events.drain(..) {
+                                report.events_in += 1;
+                                op.on_event(e, &mut out);
+                            }
+                            let _ = ch.spare.push(events);
                         }
                         Message::Watermark(w) => {
                             report.watermarks += 1;
@@ -160,8 +171,9 @@ where
                     }
                 }
                 if n > 0 {
-                    ch.shared.credits.release(n);
+                    ch.shared.credits.release(credits);
                     report.batches += 1;
+                    report.messages += n as u64;
                     work += n;
                     if idle_timeout.is_some() {
                         ch.last_active = Instant::now();
