@@ -5,22 +5,13 @@
 //! until credit ran out, forever under `Drop`, and `Backpressure` under
 //! `Error`; `finish` returned only the error.)
 
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
+use common::within;
 use laminar::RuntimeError;
 use laminar::prelude::*;
 
 const POISON: u64 = 1_000;
-
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{what}: hung"))
-}
 
 fn run(policy: Policy) {
     let p = stream! {
@@ -103,6 +94,6 @@ fn run(policy: Policy) {
 #[test]
 fn after_a_failure_every_submit_is_refused_and_every_event_counted() {
     for policy in [Policy::Block, Policy::Drop, Policy::Error] {
-        within("failure", move || run(policy));
+        within(60, "failure", move || run(policy));
     }
 }

@@ -3,23 +3,14 @@
 //! backpressure and never deadlocks, every event is counted, and a handle
 //! dropped unread never stalls the pipeline.
 
-use std::sync::mpsc;
+mod common;
+
 use std::thread;
 use std::time::Duration;
 
+use common::within;
 use laminar::prelude::*;
 use laminar::{RecvError, RecvTimeoutError, TryRecvError};
-
-/// Runs `f` on its own thread and fails the test if it takes longer than
-/// `secs`: a hang becomes a failure with a message, not a stuck CI.
-fn within<T: Send + 'static>(secs: u64, what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(secs))
-        .unwrap_or_else(|_| panic!("{what}: no result within {secs} s (hung)"))
-}
 
 const THREADS: u64 = 4;
 const PER_THREAD: u64 = 5_000;

@@ -4,10 +4,11 @@
 //! every event queued before the panic is processed. (Each of these spun
 //! forever: the handle kept its channels marked busy.)
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
-use std::time::Duration;
+mod common;
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use common::within;
 use laminar::prelude::*;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -18,15 +19,6 @@ struct Ev {
 
 const BAD_KEY: u64 = 666;
 const BAD_TS: u64 = 7_777_777;
-
-fn within<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{what}: hung after the panic"))
-}
 
 /// Submits 100 good events, then `bad` (or panics in the iterator when
 /// `bad` is `None`), then 100 more good ones in a second call; returns the
@@ -62,7 +54,7 @@ fn run(bad: Option<Ev>, cores: usize) -> (Vec<u64>, Report) {
 
 fn check(bad: Option<Ev>) {
     for cores in [1, 2] {
-        let (out, report) = within("submit_iter", move || run(bad, cores));
+        let (out, report) = within(60, "submit_iter", move || run(bad, cores));
         assert_eq!(out, (0..200).collect::<Vec<u64>>(), "{cores} cores");
         assert_eq!(report.events_in(), 200);
         assert_eq!(report.submitted(), 200);

@@ -4,3 +4,18 @@
 #![allow(dead_code)]
 
 pub mod nexmark;
+
+/// Runs `f` on its own thread and fails the test if it takes longer than
+/// `secs`: a hang becomes a failure with a message, not a stuck CI.
+pub fn within<T: Send + 'static>(
+    secs: u64,
+    what: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(secs))
+        .unwrap_or_else(|_| panic!("{what}: no result within {secs} s (hung)"))
+}
