@@ -26,6 +26,8 @@ use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
+use crossbeam_utils::CachePadded;
+
 use crate::idle::Waker;
 use crate::spsc::Consumer;
 use crate::sync::{Arc, AtomicU8, AtomicUsize, Ordering};
@@ -50,8 +52,10 @@ pub(crate) struct OutputShared<T> {
     /// Workers that have published their last item.
     ended: AtomicUsize,
     /// Calls of `drain`: a worker whose ring is full waits for a reader
-    /// that drains, and spills only when nobody does.
-    pub(crate) reads: AtomicU64,
+    /// that drains, and spills only when nobody does. On a line of its own:
+    /// a polling drainer writes it on every call, and the worker reads the
+    /// reader's waker on every publish.
+    pub(crate) reads: CachePadded<AtomicU64>,
     /// Per core: items a dropped handle had taken from the ring and not
     /// handed out, counted as unread.
     dropped_unread: Box<[AtomicUsize]>,
@@ -67,7 +71,7 @@ impl<T> OutputShared<T> {
             reader: Waker::default(),
             room: (0..cores).map(|_| Waker::default()).collect(),
             ended: AtomicUsize::new(0),
-            reads: AtomicU64::new(0),
+            reads: CachePadded::new(AtomicU64::new(0)),
             dropped_unread: (0..cores).map(|_| AtomicUsize::new(0)).collect(),
             cores,
         })
