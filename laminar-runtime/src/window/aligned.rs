@@ -34,6 +34,39 @@ struct Pane<K, Acc> {
     accs: FxHashMap<K, Acc>,
 }
 
+/// The pane the last on-time event went to, with what `on_event` derives
+/// from its start, so that the next event in the same pane (events mostly
+/// come in time order) needs no division and no pane lookup.
+#[derive(Clone, Copy, Debug)]
+struct Current {
+    /// The pane's start.
+    start: Timestamp,
+    /// The pane's length, or 0 when there is no current pane: an event is
+    /// in it if `ts - start < len`, wrapping.
+    len: Timestamp,
+    /// Its index in `panes`.
+    index: usize,
+    /// [`AlignedWindow::retain_until`] of it.
+    retain: Timestamp,
+    /// End of the earliest window that contains it.
+    first_end: Timestamp,
+    /// While the watermark is below this, an event in the pane is on time
+    /// and emits nothing: `first_end` under `OnClose` (a window's end is at
+    /// most its panes' `retain`), 0 under `OnUpdate`.
+    quiet_until: Timestamp,
+}
+
+impl Current {
+    const NONE: Current = Current {
+        start: 0,
+        len: 0,
+        index: 0,
+        retain: 0,
+        first_end: 0,
+        quiet_until: 0,
+    };
+}
+
 /// The aligned-window operator: `window(tumbling(..))` or
 /// `window(sliding(..))` followed by `aggregate(..)`.
 ///
@@ -61,6 +94,7 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     /// shrunk if oversized, within a few panes.
     pool: VecDeque<FxHashMap<KF::Key, A::Acc>>,
     scratch: FxHashMap<KF::Key, A::Acc>,
+    current: Current,
     watermark: Timestamp,
     _events: PhantomData<fn(T)>,
 }
@@ -106,6 +140,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             panes: VecDeque::new(),
             pool: VecDeque::new(),
             scratch: FxHashMap::default(),
+            current: Current::NONE,
             watermark: 0,
             _events: PhantomData,
         }
@@ -202,66 +237,71 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             self.scratch.shrink_to(keys);
         }
     }
-}
 
-impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, C, A> {
-    /// A fresh operator with the same settings and no state: what each
-    /// core starts from.
-    fn clone(&self) -> Self {
-        AlignedWindow {
-            key: self.key.clone(),
-            clock: self.clock.clone(),
-            agg: self.agg.clone(),
-            size: self.size,
-            slide: self.slide,
-            pane: self.pane,
-            lateness: self.lateness,
-            emit: self.emit,
-            panes: VecDeque::new(),
-            pool: VecDeque::new(),
-            scratch: FxHashMap::default(),
-            watermark: 0,
-            _events: PhantomData,
+    /// Adds an event to pane `index`'s accumulator for `key`.
+    #[inline(always)]
+    fn add(&mut self, index: usize, key: KF::Key, event: &T, ts: Timestamp) {
+        let accs = &mut self.panes[index].accs;
+        match accs.get_mut(&key) {
+            Some(acc) => self.agg.add(acc, event, ts),
+            None => {
+                let mut acc = self.agg.create();
+                self.agg.add(&mut acc, event, ts);
+                accs.insert(key, acc);
+            }
         }
     }
-}
 
-#[diagnostic::do_not_recommend]
-impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
-where
-    T: Send + 'static,
-    KF: KeyOf<T>,
-    C: Clock<T>,
-    A: Aggregate<T>,
-{
-    type In = T;
-    type Out = Windowed<KF::Key, A::Out>;
-
-    #[inline]
-    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
-        let ts = self.clock.timestamp(&event);
-        let start = ts - ts % self.pane;
-        if self.watermark >= self.retain_until(start) {
+    /// `on_event` for an event outside the current pane, or once a window
+    /// of the current pane has fired (or under `OnUpdate`): every check.
+    fn on_event_checked<E: Emit<Windowed<KF::Key, A::Out>>>(
+        &mut self,
+        event: T,
+        ts: Timestamp,
+        out: &mut E,
+    ) where
+        T: 'static,
+    {
+        let cur = self.current;
+        if ts.wrapping_sub(cur.start) >= cur.len {
+            // Not in the current pane: find (or make) its pane.
+            let start = ts - ts % self.pane;
+            let retain = self.retain_until(start);
+            if self.watermark >= retain {
+                out.emit_late(event);
+                return;
+            }
+            let index = self.pane_index(start);
+            let first_end = self.first_window(start).saturating_add(self.size);
+            self.current = Current {
+                start,
+                len: self.pane,
+                index,
+                retain,
+                first_end,
+                quiet_until: if self.emit == EmitPolicy::OnUpdate {
+                    0
+                } else {
+                    first_end
+                },
+            };
+        } else if self.watermark >= cur.retain {
             out.emit_late(event);
             return;
         }
+        let Current {
+            start,
+            index,
+            first_end,
+            ..
+        } = self.current;
         let key = self.key.key(&event);
-        let i = self.pane_index(start);
-        let accs = &mut self.panes[i].accs;
-        match accs.get_mut(&key) {
-            Some(acc) => self.agg.add(acc, &event, ts),
-            None => {
-                let mut acc = self.agg.create();
-                self.agg.add(&mut acc, &event, ts);
-                accs.insert(key.clone(), acc);
-            }
-        }
+        self.add(index, key.clone(), &event, ts);
         // The earliest window holding the event ends first: if it has
         // fired, this is a late event within the lateness and the windows
         // that fired emit this key's new value (as does every window under
         // `OnUpdate`); if it is also past its lateness, it is final and the
         // event missed it.
-        let first_end = self.first_window(start).saturating_add(self.size);
         let refire = first_end <= self.watermark;
         let partly_late = first_end.saturating_add(self.lateness) <= self.watermark;
         if self.emit == EmitPolicy::OnUpdate || refire {
@@ -287,6 +327,55 @@ where
         if partly_late {
             out.emit_partly_late(event);
         }
+    }
+}
+
+impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, C, A> {
+    /// A fresh operator with the same settings and no state: what each
+    /// core starts from.
+    fn clone(&self) -> Self {
+        AlignedWindow {
+            key: self.key.clone(),
+            clock: self.clock.clone(),
+            agg: self.agg.clone(),
+            size: self.size,
+            slide: self.slide,
+            pane: self.pane,
+            lateness: self.lateness,
+            emit: self.emit,
+            panes: VecDeque::new(),
+            pool: VecDeque::new(),
+            scratch: FxHashMap::default(),
+            current: Current::NONE,
+            watermark: 0,
+            _events: PhantomData,
+        }
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
+where
+    T: Send + 'static,
+    KF: KeyOf<T>,
+    C: Clock<T>,
+    A: Aggregate<T>,
+{
+    type In = T;
+    type Out = Windowed<KF::Key, A::Out>;
+
+    #[inline]
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
+        let ts = self.clock.timestamp(&event);
+        let cur = self.current;
+        // The common case: in the current pane, and no window of it has
+        // fired, so nothing to check and nothing to emit.
+        if ts.wrapping_sub(cur.start) < cur.len && self.watermark < cur.quiet_until {
+            let key = self.key.key(&event);
+            self.add(cur.index, key, &event, ts);
+            return;
+        }
+        self.on_event_checked(event, ts, out);
     }
 
     fn on_watermark<E: Emit<Self::Out>>(&mut self, watermark: Timestamp, out: &mut E) {
@@ -321,6 +410,7 @@ where
             i += 1;
         }
         let in_use = self.panes.len();
+        let mut freed = 0;
         while let Some(front) = self.panes.front() {
             if self.retain_until(front.start) > watermark {
                 break;
@@ -332,7 +422,14 @@ where
                     pane.accs.shrink_to(keys);
                 }
                 self.pool.push_back(pane.accs);
+                freed += 1;
             }
+        }
+        // The current pane moved down by as many, or was freed.
+        if self.current.index < freed {
+            self.current = Current::NONE;
+        } else {
+            self.current.index -= freed;
         }
         // Enough spares for the panes to come, as many as were in use and
         // some slack; more would be kept for nothing.
