@@ -4,8 +4,10 @@
 //! target/release/q7_icount`, WAY one of `chain` (one core's fused q7
 //! chain, a watermark every 64 events as an input handle sends them, into
 //! a counting sink) or `hand` (a hand-written loop computing the same
-//! result). Both always run, and their results must agree; the toggle picks
-//! which one is counted. Bid generation is outside both.
+//! result); or q7 whole, the max price per window over all bids:
+//! `all_window` (`window_all`) or `all_loop` (by hand). All four always
+//! run, and each pair's results must agree; the toggle picks which one is
+//! counted. Bid generation is outside them.
 
 use std::hint::black_box;
 
@@ -40,6 +42,18 @@ impl Emit<Windowed<u64, Option<u64>>> for Digest {
         let max = w.value.expect("a window with bids has a max");
         self.results += 1;
         self.sum = self.sum.wrapping_add(mix(w.key, w.start, max));
+    }
+}
+
+impl Emit<Windowed<(), Option<u64>>> for Digest {
+    #[inline]
+    fn emit(&mut self, w: Windowed<(), Option<u64>>) {
+        self.emit(Windowed {
+            key: 0,
+            start: w.start,
+            end: w.end,
+            value: w.value,
+        });
     }
 }
 
@@ -90,6 +104,57 @@ fn hand(bids: &[Bid]) -> Digest {
     out
 }
 
+/// q7 whole, over all bids: `window_all`, driven as `chain` is.
+#[inline(never)]
+fn all_window(bids: &[Bid]) -> Digest {
+    let p = stream! {
+        Bid
+        -> event_time(|b| b.date_time, lateness = 2s)
+        -> window_all(tumbling(10s))
+        -> aggregate(max(|b| b.price))
+    };
+    let mut op = p.instantiate(0);
+    let mut out = Digest::default();
+    let mut max = 0;
+    for (i, b) in bids.iter().enumerate() {
+        max = max.max(b.date_time);
+        op.on_event(*b, &mut out);
+        if i % 64 == 63 {
+            op.on_watermark(max.saturating_sub(2_000), &mut out);
+        }
+    }
+    op.on_end(&mut out);
+    out
+}
+
+/// The same by hand: one running max per window.
+#[inline(never)]
+fn all_loop(bids: &[Bid]) -> Digest {
+    let mut out = Digest::default();
+    let mut window: Option<(u64, u64)> = None;
+    let (mut start, mut end) = (0, 0);
+    for b in bids {
+        if b.date_time >= end {
+            assert!(b.date_time >= start, "bids are in time order");
+            if let Some((s, m)) = window.take() {
+                out.results += 1;
+                out.sum = out.sum.wrapping_add(mix(0, s, m));
+            }
+            start = b.date_time - b.date_time % WINDOW;
+            end = start + WINDOW;
+        }
+        match &mut window {
+            Some((_, m)) => *m = (*m).max(b.price),
+            None => window = Some((start, b.price)),
+        }
+    }
+    if let Some((s, m)) = window {
+        out.results += 1;
+        out.sum = out.sum.wrapping_add(mix(0, s, m));
+    }
+    out
+}
+
 fn main() {
     let input = bids(N, DEFAULT_RATE);
     let c = chain(black_box(&input));
@@ -99,4 +164,8 @@ fn main() {
         "q7 over {N} bids: {} results, digest {:#x}",
         c.results, c.sum
     );
+    let w = all_window(black_box(&input));
+    let l = all_loop(black_box(&input));
+    assert_eq!(w, l, "window_all and its hand loop disagree");
+    println!("q7 whole: {} results, digest {:#x}", w.results, w.sum);
 }

@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
 use super::{EmitPolicy, Windowed, gcd};
-use crate::key::KeyOf;
+use crate::key::{Key, KeyOf};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::room::oversized;
@@ -31,7 +31,41 @@ use crate::time::Clock;
 
 struct Pane<K, Acc> {
     start: Timestamp,
+    /// The accumulators by key; empty when the key type is `()`.
     accs: FxHashMap<K, Acc>,
+    /// The one accumulator when the key type is `()` (`window_all`): no
+    /// hash lookup per event.
+    unit: Option<Acc>,
+}
+
+/// The one key `()`, as `K`, when `K` is `()`.
+#[inline(always)]
+fn unit_key<K: 'static>() -> Option<&'static K> {
+    (&() as &'static dyn core::any::Any).downcast_ref::<K>()
+}
+
+impl<K: Key, Acc> Pane<K, Acc> {
+    /// Whether `K` is `()`, so that the pane keeps `unit` and not `accs`;
+    /// a constant once monomorphised.
+    #[inline(always)]
+    fn is_unit() -> bool {
+        core::any::TypeId::of::<K>() == core::any::TypeId::of::<()>()
+    }
+
+    /// The accumulator of `key`, if any.
+    fn get(&self, key: &K) -> Option<&Acc> {
+        if Self::is_unit() {
+            self.unit.as_ref()
+        } else {
+            self.accs.get(key)
+        }
+    }
+
+    /// Every key's accumulator.
+    fn iter(&self) -> impl Iterator<Item = (&K, &Acc)> {
+        let unit = unit_key::<K>().zip(self.unit.as_ref());
+        self.accs.iter().chain(unit)
+    }
 }
 
 /// The pane the last on-time event went to, with what `on_event` derives
@@ -161,7 +195,14 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             found => {
                 let at = found.map_or(0, |i| i + 1);
                 let accs = self.pool.pop_front().unwrap_or_default();
-                self.panes.insert(at, Pane { start, accs });
+                self.panes.insert(
+                    at,
+                    Pane {
+                        start,
+                        accs,
+                        unit: None,
+                    },
+                );
                 at
             }
         }
@@ -188,7 +229,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         let end = ws.saturating_add(self.size);
         let mut acc: Option<A::Acc> = None;
         for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
-            if let Some(a) = pane.accs.get(key) {
+            if let Some(a) = pane.get(key) {
                 let into = acc.get_or_insert_with(|| self.agg.create());
                 self.agg.merge(into, a);
             }
@@ -201,7 +242,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         let end = ws.saturating_add(self.size);
         if self.size == self.pane {
             if let Some(pane) = self.panes.iter().find(|p| p.start == ws) {
-                for (k, acc) in &pane.accs {
+                for (k, acc) in pane.iter() {
                     out.emit(Windowed {
                         key: k.clone(),
                         start: ws,
@@ -213,7 +254,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             return;
         }
         for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
-            for (k, a) in &pane.accs {
+            for (k, a) in pane.iter() {
                 match self.scratch.get_mut(k) {
                     Some(into) => self.agg.merge(into, a),
                     None => {
@@ -241,7 +282,19 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
     /// Adds an event to pane `index`'s accumulator for `key`.
     #[inline(always)]
     fn add(&mut self, index: usize, key: KF::Key, event: &T, ts: Timestamp) {
-        let accs = &mut self.panes[index].accs;
+        let pane = &mut self.panes[index];
+        if Pane::<KF::Key, A::Acc>::is_unit() {
+            match &mut pane.unit {
+                Some(acc) => self.agg.add(acc, event, ts),
+                unit @ None => {
+                    let mut acc = self.agg.create();
+                    self.agg.add(&mut acc, event, ts);
+                    *unit = Some(acc);
+                }
+            }
+            return;
+        }
+        let accs = &mut pane.accs;
         match accs.get_mut(&key) {
             Some(acc) => self.agg.add(acc, event, ts),
             None => {
@@ -632,5 +685,54 @@ mod tests {
         w.on_event((1, 28, 1), &mut s);
         assert_eq!(s.late, [(1, 28, 1)], "every window final: late");
         assert_eq!(s.partly_late.len(), 1);
+    }
+
+    #[test]
+    fn window_all_matches_one_constant_key() {
+        // The `()` key keeps one accumulator per pane, not a map: it must
+        // give what a keyed window gives with every event under one key,
+        // late, refired and partly late events included.
+        let events = [
+            (0, 3, 1),
+            (0, 12, 2),
+            (0, 7, 4),
+            (0, 25, 8),
+            (0, 14, 16),
+            (0, 2, 32),
+            (0, 31, 64),
+            (0, 26, 128),
+        ];
+        for (size, slide, lateness) in [(10, 10, 0), (10, 10, 5), (30, 10, 0), (10, 5, 3)] {
+            let aggs = Aggs::<Ev>::new();
+            let mut all = AlignedWindow::new(
+                crate::key::AllKey,
+                EventTime::new(|e: &Ev| e.1, 0, None),
+                (aggs.count(), aggs.sum(|e: &Ev| e.2)),
+                size,
+                slide,
+                lateness,
+                EmitPolicy::OnClose,
+            );
+            let mut keyed = op(size, slide, lateness);
+            let mut a = Sink::<_, Ev>::default();
+            let mut k = Sink::<_, Ev>::default();
+            for (n, e) in events.into_iter().enumerate() {
+                all.on_event(e, &mut a);
+                keyed.on_event(e, &mut k);
+                if n % 2 == 1 {
+                    all.on_watermark(e.1, &mut a);
+                    keyed.on_watermark(e.1, &mut k);
+                }
+            }
+            all.on_end(&mut a);
+            keyed.on_end(&mut k);
+            let a_out: Vec<_> = a.out.iter().map(|w| (w.start, w.end, w.value)).collect();
+            let k_out: Vec<_> = k.out.iter().map(|w| (w.start, w.end, w.value)).collect();
+            assert_eq!(
+                a_out, k_out,
+                "size {size} slide {slide} lateness {lateness}"
+            );
+            assert_eq!((a.late, a.partly_late), (k.late, k.partly_late));
+        }
     }
 }
