@@ -23,7 +23,7 @@ use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
 use super::{EmitPolicy, Windowed, gcd};
-use crate::key::KeyOf;
+use crate::key::{Key, KeyOf};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::room::oversized;
@@ -31,7 +31,74 @@ use crate::time::Clock;
 
 struct Pane<K, Acc> {
     start: Timestamp,
+    /// The accumulators by key; empty when the key type is `()`.
     accs: FxHashMap<K, Acc>,
+    /// The one accumulator when the key type is `()` (`window_all`): no
+    /// hash lookup per event.
+    unit: Option<Acc>,
+}
+
+/// The one key `()`, as `K`, when `K` is `()`.
+#[inline(always)]
+fn unit_key<K: 'static>() -> Option<&'static K> {
+    (&() as &'static dyn core::any::Any).downcast_ref::<K>()
+}
+
+impl<K: Key, Acc> Pane<K, Acc> {
+    /// Whether `K` is `()`, so that the pane keeps `unit` and not `accs`;
+    /// a constant once monomorphised.
+    #[inline(always)]
+    fn is_unit() -> bool {
+        core::any::TypeId::of::<K>() == core::any::TypeId::of::<()>()
+    }
+
+    /// The accumulator of `key`, if any.
+    fn get(&self, key: &K) -> Option<&Acc> {
+        if Self::is_unit() {
+            self.unit.as_ref()
+        } else {
+            self.accs.get(key)
+        }
+    }
+
+    /// Every key's accumulator.
+    fn iter(&self) -> impl Iterator<Item = (&K, &Acc)> {
+        let unit = unit_key::<K>().zip(self.unit.as_ref());
+        self.accs.iter().chain(unit)
+    }
+}
+
+/// The pane the last on-time event went to, with what `on_event` derives
+/// from its start, so that the next event in the same pane (events mostly
+/// come in time order) needs no division and no pane lookup.
+#[derive(Clone, Copy, Debug)]
+struct Current {
+    /// The pane's start.
+    start: Timestamp,
+    /// The pane's length, or 0 when there is no current pane: an event is
+    /// in it if `ts - start < len`, wrapping.
+    len: Timestamp,
+    /// Its index in `panes`.
+    index: usize,
+    /// [`AlignedWindow::retain_until`] of it.
+    retain: Timestamp,
+    /// End of the earliest window that contains it.
+    first_end: Timestamp,
+    /// While the watermark is below this, an event in the pane is on time
+    /// and emits nothing: `first_end` under `OnClose` (a window's end is at
+    /// most its panes' `retain`), 0 under `OnUpdate`.
+    quiet_until: Timestamp,
+}
+
+impl Current {
+    const NONE: Current = Current {
+        start: 0,
+        len: 0,
+        index: 0,
+        retain: 0,
+        first_end: 0,
+        quiet_until: 0,
+    };
 }
 
 /// The aligned-window operator: `window(tumbling(..))` or
@@ -61,6 +128,7 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     /// shrunk if oversized, within a few panes.
     pool: VecDeque<FxHashMap<KF::Key, A::Acc>>,
     scratch: FxHashMap<KF::Key, A::Acc>,
+    current: Current,
     watermark: Timestamp,
     _events: PhantomData<fn(T)>,
 }
@@ -106,6 +174,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             panes: VecDeque::new(),
             pool: VecDeque::new(),
             scratch: FxHashMap::default(),
+            current: Current::NONE,
             watermark: 0,
             _events: PhantomData,
         }
@@ -126,7 +195,14 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             found => {
                 let at = found.map_or(0, |i| i + 1);
                 let accs = self.pool.pop_front().unwrap_or_default();
-                self.panes.insert(at, Pane { start, accs });
+                self.panes.insert(
+                    at,
+                    Pane {
+                        start,
+                        accs,
+                        unit: None,
+                    },
+                );
                 at
             }
         }
@@ -153,7 +229,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         let end = ws.saturating_add(self.size);
         let mut acc: Option<A::Acc> = None;
         for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
-            if let Some(a) = pane.accs.get(key) {
+            if let Some(a) = pane.get(key) {
                 let into = acc.get_or_insert_with(|| self.agg.create());
                 self.agg.merge(into, a);
             }
@@ -166,7 +242,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         let end = ws.saturating_add(self.size);
         if self.size == self.pane {
             if let Some(pane) = self.panes.iter().find(|p| p.start == ws) {
-                for (k, acc) in &pane.accs {
+                for (k, acc) in pane.iter() {
                     out.emit(Windowed {
                         key: k.clone(),
                         start: ws,
@@ -178,7 +254,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             return;
         }
         for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
-            for (k, a) in &pane.accs {
+            for (k, a) in pane.iter() {
                 match self.scratch.get_mut(k) {
                     Some(into) => self.agg.merge(into, a),
                     None => {
@@ -202,66 +278,83 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             self.scratch.shrink_to(keys);
         }
     }
-}
 
-impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, C, A> {
-    /// A fresh operator with the same settings and no state: what each
-    /// core starts from.
-    fn clone(&self) -> Self {
-        AlignedWindow {
-            key: self.key.clone(),
-            clock: self.clock.clone(),
-            agg: self.agg.clone(),
-            size: self.size,
-            slide: self.slide,
-            pane: self.pane,
-            lateness: self.lateness,
-            emit: self.emit,
-            panes: VecDeque::new(),
-            pool: VecDeque::new(),
-            scratch: FxHashMap::default(),
-            watermark: 0,
-            _events: PhantomData,
+    /// Adds an event to pane `index`'s accumulator for `key`.
+    #[inline(always)]
+    fn add(&mut self, index: usize, key: KF::Key, event: &T, ts: Timestamp) {
+        let pane = &mut self.panes[index];
+        if Pane::<KF::Key, A::Acc>::is_unit() {
+            match &mut pane.unit {
+                Some(acc) => self.agg.add(acc, event, ts),
+                unit @ None => {
+                    let mut acc = self.agg.create();
+                    self.agg.add(&mut acc, event, ts);
+                    *unit = Some(acc);
+                }
+            }
+            return;
+        }
+        let accs = &mut pane.accs;
+        match accs.get_mut(&key) {
+            Some(acc) => self.agg.add(acc, event, ts),
+            None => {
+                let mut acc = self.agg.create();
+                self.agg.add(&mut acc, event, ts);
+                accs.insert(key, acc);
+            }
         }
     }
-}
 
-#[diagnostic::do_not_recommend]
-impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
-where
-    T: Send + 'static,
-    KF: KeyOf<T>,
-    C: Clock<T>,
-    A: Aggregate<T>,
-{
-    type In = T;
-    type Out = Windowed<KF::Key, A::Out>;
-
-    #[inline]
-    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
-        let ts = self.clock.timestamp(&event);
-        let start = ts - ts % self.pane;
-        if self.watermark >= self.retain_until(start) {
+    /// `on_event` for an event outside the current pane, or once a window
+    /// of the current pane has fired (or under `OnUpdate`): every check.
+    fn on_event_checked<E: Emit<Windowed<KF::Key, A::Out>>>(
+        &mut self,
+        event: T,
+        ts: Timestamp,
+        out: &mut E,
+    ) where
+        T: 'static,
+    {
+        let cur = self.current;
+        if ts.wrapping_sub(cur.start) >= cur.len {
+            // Not in the current pane: find (or make) its pane.
+            let start = ts - ts % self.pane;
+            let retain = self.retain_until(start);
+            if self.watermark >= retain {
+                out.emit_late(event);
+                return;
+            }
+            let index = self.pane_index(start);
+            let first_end = self.first_window(start).saturating_add(self.size);
+            self.current = Current {
+                start,
+                len: self.pane,
+                index,
+                retain,
+                first_end,
+                quiet_until: if self.emit == EmitPolicy::OnUpdate {
+                    0
+                } else {
+                    first_end
+                },
+            };
+        } else if self.watermark >= cur.retain {
             out.emit_late(event);
             return;
         }
+        let Current {
+            start,
+            index,
+            first_end,
+            ..
+        } = self.current;
         let key = self.key.key(&event);
-        let i = self.pane_index(start);
-        let accs = &mut self.panes[i].accs;
-        match accs.get_mut(&key) {
-            Some(acc) => self.agg.add(acc, &event, ts),
-            None => {
-                let mut acc = self.agg.create();
-                self.agg.add(&mut acc, &event, ts);
-                accs.insert(key.clone(), acc);
-            }
-        }
+        self.add(index, key.clone(), &event, ts);
         // The earliest window holding the event ends first: if it has
         // fired, this is a late event within the lateness and the windows
         // that fired emit this key's new value (as does every window under
         // `OnUpdate`); if it is also past its lateness, it is final and the
         // event missed it.
-        let first_end = self.first_window(start).saturating_add(self.size);
         let refire = first_end <= self.watermark;
         let partly_late = first_end.saturating_add(self.lateness) <= self.watermark;
         if self.emit == EmitPolicy::OnUpdate || refire {
@@ -287,6 +380,55 @@ where
         if partly_late {
             out.emit_partly_late(event);
         }
+    }
+}
+
+impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, C, A> {
+    /// A fresh operator with the same settings and no state: what each
+    /// core starts from.
+    fn clone(&self) -> Self {
+        AlignedWindow {
+            key: self.key.clone(),
+            clock: self.clock.clone(),
+            agg: self.agg.clone(),
+            size: self.size,
+            slide: self.slide,
+            pane: self.pane,
+            lateness: self.lateness,
+            emit: self.emit,
+            panes: VecDeque::new(),
+            pool: VecDeque::new(),
+            scratch: FxHashMap::default(),
+            current: Current::NONE,
+            watermark: 0,
+            _events: PhantomData,
+        }
+    }
+}
+
+#[diagnostic::do_not_recommend]
+impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
+where
+    T: Send + 'static,
+    KF: KeyOf<T>,
+    C: Clock<T>,
+    A: Aggregate<T>,
+{
+    type In = T;
+    type Out = Windowed<KF::Key, A::Out>;
+
+    #[inline]
+    fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
+        let ts = self.clock.timestamp(&event);
+        let cur = self.current;
+        // The common case: in the current pane, and no window of it has
+        // fired, so nothing to check and nothing to emit.
+        if ts.wrapping_sub(cur.start) < cur.len && self.watermark < cur.quiet_until {
+            let key = self.key.key(&event);
+            self.add(cur.index, key, &event, ts);
+            return;
+        }
+        self.on_event_checked(event, ts, out);
     }
 
     fn on_watermark<E: Emit<Self::Out>>(&mut self, watermark: Timestamp, out: &mut E) {
@@ -321,6 +463,7 @@ where
             i += 1;
         }
         let in_use = self.panes.len();
+        let mut freed = 0;
         while let Some(front) = self.panes.front() {
             if self.retain_until(front.start) > watermark {
                 break;
@@ -332,7 +475,14 @@ where
                     pane.accs.shrink_to(keys);
                 }
                 self.pool.push_back(pane.accs);
+                freed += 1;
             }
+        }
+        // The current pane moved down by as many, or was freed.
+        if self.current.index < freed {
+            self.current = Current::NONE;
+        } else {
+            self.current.index -= freed;
         }
         // Enough spares for the panes to come, as many as were in use and
         // some slack; more would be kept for nothing.
@@ -535,5 +685,54 @@ mod tests {
         w.on_event((1, 28, 1), &mut s);
         assert_eq!(s.late, [(1, 28, 1)], "every window final: late");
         assert_eq!(s.partly_late.len(), 1);
+    }
+
+    #[test]
+    fn window_all_matches_one_constant_key() {
+        // The `()` key keeps one accumulator per pane, not a map: it must
+        // give what a keyed window gives with every event under one key,
+        // late, refired and partly late events included.
+        let events = [
+            (0, 3, 1),
+            (0, 12, 2),
+            (0, 7, 4),
+            (0, 25, 8),
+            (0, 14, 16),
+            (0, 2, 32),
+            (0, 31, 64),
+            (0, 26, 128),
+        ];
+        for (size, slide, lateness) in [(10, 10, 0), (10, 10, 5), (30, 10, 0), (10, 5, 3)] {
+            let aggs = Aggs::<Ev>::new();
+            let mut all = AlignedWindow::new(
+                crate::key::AllKey,
+                EventTime::new(|e: &Ev| e.1, 0, None),
+                (aggs.count(), aggs.sum(|e: &Ev| e.2)),
+                size,
+                slide,
+                lateness,
+                EmitPolicy::OnClose,
+            );
+            let mut keyed = op(size, slide, lateness);
+            let mut a = Sink::<_, Ev>::default();
+            let mut k = Sink::<_, Ev>::default();
+            for (n, e) in events.into_iter().enumerate() {
+                all.on_event(e, &mut a);
+                keyed.on_event(e, &mut k);
+                if n % 2 == 1 {
+                    all.on_watermark(e.1, &mut a);
+                    keyed.on_watermark(e.1, &mut k);
+                }
+            }
+            all.on_end(&mut a);
+            keyed.on_end(&mut k);
+            let a_out: Vec<_> = a.out.iter().map(|w| (w.start, w.end, w.value)).collect();
+            let k_out: Vec<_> = k.out.iter().map(|w| (w.start, w.end, w.value)).collect();
+            assert_eq!(
+                a_out, k_out,
+                "size {size} slide {slide} lateness {lateness}"
+            );
+            assert_eq!((a.late, a.partly_late), (k.late, k.partly_late));
+        }
     }
 }
