@@ -114,15 +114,7 @@ impl<T> OutputShared<T> {
         let Some(rings) = rings.as_mut() else {
             return 0;
         };
-        let before = buf.len();
-        for (core, rx) in rings.iter_mut().enumerate() {
-            let n = buf.len();
-            buf.extend(rx.pop_batch(usize::MAX));
-            if buf.len() > n {
-                self.room[core].notify();
-            }
-        }
-        buf.len() - before
+        drain_rings(rings, &self.room, buf)
     }
 
     /// Empties the rings, adding how many items each held to `counts`.
@@ -138,6 +130,20 @@ impl<T> OutputShared<T> {
             }
         }
     }
+}
+
+/// Moves everything `rings` hold now into `buf`, and tells each core's
+/// worker waiting for room that it has some; returns how many.
+fn drain_rings<T>(rings: &mut [Consumer<T>], room: &[Waker], buf: &mut Vec<T>) -> usize {
+    let before = buf.len();
+    for (rx, room) in rings.iter_mut().zip(room) {
+        let n = buf.len();
+        buf.extend(rx.pop_batch(usize::MAX));
+        if buf.len() > n {
+            room.notify();
+        }
+    }
+    buf.len() - before
 }
 
 /// Hands the rings of `shared` to a new handle, once: a handle dropped
@@ -298,16 +304,9 @@ impl<T> Output<T> {
     /// Moves every result ready now into `buf`, without waiting; returns
     /// how many.
     pub fn drain_into(&mut self, buf: &mut Vec<T>) -> usize {
-        let before = buf.len();
+        let taken = self.buf.len();
         buf.extend(self.buf.drain(..));
-        for (core, rx) in self.rings.iter_mut().enumerate() {
-            let n = buf.len();
-            buf.extend(rx.pop_batch(usize::MAX));
-            if buf.len() > n {
-                self.shared.room[core].notify();
-            }
-        }
-        buf.len() - before
+        taken + drain_rings(&mut self.rings, &self.shared.room, buf)
     }
 
     /// True once every core has finished and everything was read.
