@@ -85,47 +85,33 @@ impl<X> OutSink<X> {
         let mut item = item;
         loop {
             self.flush_spill();
-            match self.shared.mode.load(Ordering::Acquire) {
-                COLLECT => {
-                    if self.spill.is_empty() {
-                        match self.tx.push_unpublished(item) {
-                            Ok(()) => return Sent::Kept,
-                            Err(full) => item = full.0,
-                        }
-                        // Someone drained this output since the ring was
-                        // last full: wait for them as a handle's reader
-                        // would be waited for, rather than copy results into
-                        // the overflow and out again. Only an output nobody
-                        // reads (the collect-at-the-end pattern) spills,
-                        // after at most one wait.
-                        let reads = self.shared.reads.load(Ordering::Relaxed);
-                        if reads != self.reads_seen {
-                            self.reads_seen = reads;
-                            if !self.wait_for_room(runtime, COLLECT) {
-                                return Sent::Lost;
-                            }
-                            continue;
-                        }
-                    }
+            let mode = self.shared.mode.load(Ordering::Acquire);
+            if mode == DETACHED {
+                self.discard_spill();
+                self.discarded += 1;
+                return Sent::Discarded;
+            }
+            if self.spill.is_empty() {
+                match self.tx.push_unpublished(item) {
+                    Ok(()) => return Sent::Kept,
+                    Err(full) => item = full.0,
+                }
+            }
+            if mode == COLLECT {
+                // Someone drained this output since the ring was last full:
+                // wait for them as a handle's reader would be waited for,
+                // rather than copy results into the overflow and out again.
+                // Only an output nobody reads (the collect-at-the-end
+                // pattern) spills, after at most one wait.
+                let reads = self.shared.reads.load(Ordering::Relaxed);
+                if !self.spill.is_empty() || reads == self.reads_seen {
                     self.spill.push_back(item);
                     return Sent::Kept;
                 }
-                DETACHED => {
-                    self.discard_spill();
-                    self.discarded += 1;
-                    return Sent::Discarded;
-                }
-                _ => {
-                    if self.spill.is_empty() {
-                        match self.tx.push_unpublished(item) {
-                            Ok(()) => return Sent::Kept,
-                            Err(full) => item = full.0,
-                        }
-                    }
-                    if !self.wait_for_room(runtime, crate::output::HANDLE) {
-                        return Sent::Lost;
-                    }
-                }
+                self.reads_seen = reads;
+            }
+            if !self.wait_for_room(runtime, mode) {
+                return Sent::Lost;
             }
         }
     }
