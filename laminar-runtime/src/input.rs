@@ -332,6 +332,33 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         self.send_staged(admitted)
     }
 
+    /// Promises that no event with a timestamp below `watermark` follows from
+    /// this handle; sent to every core in band.
+    pub fn advance_watermark(
+        &mut self,
+        watermark: Timestamp,
+    ) -> Result<(), SubmitError<Timestamp>> {
+        if self.shared.is_failed() || !self.lock_all() {
+            return Err(gave_up(&self.shared, watermark));
+        }
+        let ok = self.broadcast_locked(watermark);
+        self.clock.sent = self.clock.sent.max(watermark);
+        self.unlock_all();
+        if ok {
+            Ok(())
+        } else {
+            Err(gave_up(&self.shared, watermark))
+        }
+    }
+
+    /// Number of cores events are spread over.
+    pub fn cores(&self) -> usize {
+        self.senders.len()
+    }
+}
+
+/// The batch path's sends, which need no route: `Held` calls them too.
+impl<T: Send + 'static, R> Input<T, R> {
     /// Sends every core's partial batch.
     fn send_staged(&mut self, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
         for core in 0..self.senders.len() {
@@ -370,30 +397,6 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             }
         }
     }
-
-    /// Promises that no event with a timestamp below `watermark` follows from
-    /// this handle; sent to every core in band.
-    pub fn advance_watermark(
-        &mut self,
-        watermark: Timestamp,
-    ) -> Result<(), SubmitError<Timestamp>> {
-        if self.shared.is_failed() || !self.lock_all() {
-            return Err(gave_up(&self.shared, watermark));
-        }
-        let ok = self.broadcast_locked(watermark);
-        self.clock.sent = self.clock.sent.max(watermark);
-        self.unlock_all();
-        if ok {
-            Ok(())
-        } else {
-            Err(gave_up(&self.shared, watermark))
-        }
-    }
-
-    /// Number of cores events are spread over.
-    pub fn cores(&self) -> usize {
-        self.senders.len()
-    }
 }
 
 /// Every channel of a handle, held for one `submit_iter`; released on drop,
@@ -404,22 +407,14 @@ impl<T: Send + 'static, R> Drop for Held<'_, T, R> {
     fn drop(&mut self) {
         let input = &mut *self.0;
         // Events a panic left in a batch were taken from the caller's
-        // iterator: they go out as if the call had ended there.
+        // iterator: they go out as if the call had ended there. No caller
+        // takes back the event a refusal would return, so it counts as
+        // refused with the rest.
         for core in 0..input.senders.len() {
-            let batch = core::mem::take(&mut input.staging[core]);
-            if batch.is_empty() {
-                continue;
-            }
-            let n = batch.len() as u64;
-            let shared = &input.shared;
-            let tx = &mut input.senders[core];
-            if tx
-                .send_batch_locked(batch, &|| shared.stop_waiting(), &|| {
-                    shared.cores[core].waker.notify()
-                })
-                .is_err()
+            if !input.staging[core].is_empty()
+                && input.send_core(core, &mut Admitted::default()).is_err()
             {
-                tx.shared.refused.add(n);
+                input.senders[core].shared.refused.add(1);
             }
         }
         for (core, tx) in input.senders.iter_mut().enumerate() {
