@@ -14,6 +14,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use laminar::prelude::*;
+use laminar_benches::nexmark::drive_chain;
 use laminar_examples::nexmark::{Bid, DEFAULT_RATE, bids, q5, q7, q11};
 
 /// Counts results, so the work is observable and nothing is stored.
@@ -28,17 +29,8 @@ impl<T> Emit<T> for Count {
 
 /// One core's chain over `bids`, watermarks as an input handle sends them.
 fn chain<P: Pipeline<In = Bid>>(p: &P, bids: &[Bid]) -> u64 {
-    let mut op = p.instantiate(0);
     let mut out = Count(0);
-    let mut max = 0;
-    for (i, b) in bids.iter().enumerate() {
-        max = max.max(b.date_time);
-        op.on_event(*b, &mut out);
-        if i % 64 == 63 {
-            op.on_watermark(max.saturating_sub(2_000), &mut out);
-        }
-    }
-    op.on_end(&mut out);
+    drive_chain(p, bids, &mut out);
     out.0
 }
 

@@ -2,4 +2,5 @@
 //! bench and an instruction-count binary share.
 
 pub mod fusion;
+pub mod nexmark;
 pub mod spsc;

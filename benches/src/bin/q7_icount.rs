@@ -12,6 +12,7 @@
 use std::hint::black_box;
 
 use laminar::prelude::*;
+use laminar_benches::nexmark::drive_chain;
 use laminar_examples::nexmark::{Bid, DEFAULT_RATE, bids, q7};
 use rustc_hash::FxHashMap;
 
@@ -61,18 +62,8 @@ impl Emit<Windowed<(), Option<u64>>> for Digest {
 /// them.
 #[inline(never)]
 fn chain(bids: &[Bid]) -> Digest {
-    let p = q7();
-    let mut op = p.instantiate(0);
     let mut out = Digest::default();
-    let mut max = 0;
-    for (i, b) in bids.iter().enumerate() {
-        max = max.max(b.date_time);
-        op.on_event(*b, &mut out);
-        if i % 64 == 63 {
-            op.on_watermark(max.saturating_sub(2_000), &mut out);
-        }
-    }
-    op.on_end(&mut out);
+    drive_chain(&q7(), bids, &mut out);
     out
 }
 
@@ -113,17 +104,8 @@ fn all_window(bids: &[Bid]) -> Digest {
         -> window_all(tumbling(10s))
         -> aggregate(max(|b| b.price))
     };
-    let mut op = p.instantiate(0);
     let mut out = Digest::default();
-    let mut max = 0;
-    for (i, b) in bids.iter().enumerate() {
-        max = max.max(b.date_time);
-        op.on_event(*b, &mut out);
-        if i % 64 == 63 {
-            op.on_watermark(max.saturating_sub(2_000), &mut out);
-        }
-    }
-    op.on_end(&mut out);
+    drive_chain(&p, bids, &mut out);
     out
 }
 
