@@ -237,15 +237,26 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Makes the channel's set of batch vectors, once: as many as full
+    /// batches can be in flight, and a few for partial ones. Returns one of
+    /// them, or `None` if the set was made before.
+    #[cold]
+    fn warm(&mut self) -> Option<Vec<T>> {
+        if self.warmed {
+            return None;
+        }
+        self.warmed = true;
+        let set = (self.tx.capacity() / self.batch_max + 4).min(SPARE_BATCHES);
+        self.stock = (1..set)
+            .map(|_| Vec::with_capacity(self.batch_max))
+            .collect();
+        Some(Vec::with_capacity(self.batch_max))
+    }
+
     #[cold]
     fn wait_for_vec(&mut self, failed: &impl Fn() -> bool, wake: &impl Fn()) -> Vec<T> {
-        if !self.warmed {
-            self.warmed = true;
-            let set = (self.tx.capacity() / self.batch_max + 4).min(SPARE_BATCHES);
-            self.stock = (1..set)
-                .map(|_| Vec::with_capacity(self.batch_max))
-                .collect();
-            return Vec::with_capacity(self.batch_max);
+        if let Some(v) = self.warm() {
+            return v;
         }
         // The core sends vectors back only after consuming published
         // batches.
@@ -305,6 +316,43 @@ impl<T> Sender<T> {
         }
         self.shared.submitted.add(n as u64);
         Ok(())
+    }
+
+    /// For a sender that must never wait (a core sending to another core):
+    /// takes credits, without waiting, until it holds `n`; true if it does.
+    /// Credits taken stay held for the next try.
+    #[inline]
+    pub(crate) fn try_reserve(&mut self, n: usize) -> bool {
+        if self.stash < n {
+            // As in `send_locked`: publish before asking for credit.
+            self.publish();
+            self.stash += self.shared.credits.try_acquire(n - self.stash);
+        }
+        self.stash >= n
+    }
+
+    /// An empty batch vector without waiting, or `None` if none is back
+    /// from the receiver yet.
+    #[inline]
+    pub(crate) fn try_batch_vec(&mut self) -> Option<Vec<T>> {
+        match self.spare.pop().or_else(|| self.stock.pop()) {
+            Some(v) => Some(v),
+            None => self.warm(),
+        }
+    }
+
+    /// Pushes `msg` (a batch of `events` events, or a control message with
+    /// `events == 0`) unpublished, spending credits that
+    /// [`try_reserve`](Self::try_reserve) secured: one per event, one for a
+    /// control message.
+    #[inline]
+    pub(crate) fn push_reserved(&mut self, msg: Message<T>, events: usize) {
+        self.stash -= events.max(1);
+        if self.tx.push_unpublished(msg).is_err() {
+            // Credits never exceed the ring's slots.
+            unreachable!("a credit was held for a full ring");
+        }
+        self.shared.submitted.add(events as u64);
     }
 
     #[cold]

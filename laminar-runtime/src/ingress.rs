@@ -88,4 +88,7 @@ impl<T, R: crate::Route<T>, Tm: IngressTime<T>> crate::Route<T> for Ingress<R, T
     fn out_of_orderness(&self) -> Timestamp {
         self.time.out_of_orderness()
     }
+    fn any_core(&self) -> bool {
+        self.route.any_core()
+    }
 }

@@ -54,6 +54,7 @@ mod channel;
 mod config;
 pub mod credit;
 mod error;
+mod exchange;
 mod idle;
 pub mod ingress;
 mod input;
@@ -68,6 +69,7 @@ mod room;
 pub mod routing;
 mod runtime;
 mod shared;
+pub mod source;
 // The one module with `unsafe` code (raw slots, `MaybeUninit` reads and
 // writes behind acquire/release indices): the crate denies `unsafe_code`, as
 // the workspace does, and allows it here alone. Every block holds one unsafe

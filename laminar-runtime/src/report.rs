@@ -69,11 +69,20 @@ pub struct CoreReport {
     pub core: usize,
     /// Pinned or not, and why not.
     pub pinning: Pinning,
-    /// Events routed to this core and enqueued (control messages such as
-    /// watermarks not counted). Always `events_in + abandoned`.
+    /// Events input handles routed to this core and enqueued (control
+    /// messages such as watermarks not counted).
     pub submitted: u64,
-    /// Events enqueued for this core that it never consumed, because the run
-    /// stopped after a failure.
+    /// Events this core's sources read (see [`source`](crate::source)).
+    pub read: u64,
+    /// Of those, events passed to other cores through exchanges, because
+    /// their key belongs there.
+    pub sent: u64,
+    /// Events other cores' sources passed to this core.
+    pub received: u64,
+    /// Events that came to this core (submitted, read and kept, or
+    /// received) that it never consumed, because the run stopped after a
+    /// failure. Always `submitted + read - sent + received == events_in +
+    /// abandoned`.
     pub abandoned: u64,
     /// Events the operator consumed.
     pub events_in: u64,
@@ -128,6 +137,9 @@ impl CoreReport {
             core,
             pinning: Pinning::NotRequested,
             submitted: 0,
+            read: 0,
+            sent: 0,
+            received: 0,
             abandoned: 0,
             events_in: 0,
             events_out: 0,
@@ -205,15 +217,21 @@ impl Report {
     pub fn submitted(&self) -> u64 {
         self.cores.iter().map(|c| c.submitted).sum()
     }
+
+    /// Events the cores' sources read, over all cores.
+    pub fn read(&self) -> u64 {
+        self.cores.iter().map(|c| c.read).sum()
+    }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>8}  {:>11}  {:>7}  pinning",
+            "{:>4}  {:>12}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>8}  {:>11}  {:>7}  pinning",
             "core",
             "submitted",
+            "read",
             "events in",
             "events out",
             "late",
@@ -225,9 +243,10 @@ impl fmt::Display for Report {
         for c in &self.cores {
             writeln!(
                 f,
-                "{:>4}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>8}  {:>11.1}  {:>7}  {}",
+                "{:>4}  {:>12}  {:>12}  {:>12}  {:>12}  {:>9}  {:>9}  {:>8}  {:>11.1}  {:>7}  {}",
                 c.core,
                 c.submitted,
+                c.read,
                 c.events_in,
                 c.events_out,
                 c.late,

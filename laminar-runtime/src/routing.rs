@@ -100,6 +100,14 @@ pub trait Route<T>: Clone + Send + 'static {
     fn out_of_orderness(&self) -> crate::Timestamp {
         0
     }
+
+    /// Whether an event may be processed on any core: then a core keeps
+    /// the events its own sources read (no exchange). True for round-robin
+    /// routing, which has no key; false where a key or a single core
+    /// decides.
+    fn any_core(&self) -> bool {
+        false
+    }
 }
 
 /// Every event to core 0: for `window_all`, whose single window must see
@@ -126,6 +134,10 @@ impl<T> Route<T> for RoundRobin {
         let core = self.next;
         self.next = if core + 1 >= cores { 0 } else { core + 1 };
         core
+    }
+
+    fn any_core(&self) -> bool {
+        true
     }
 }
 

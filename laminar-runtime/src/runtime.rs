@@ -289,6 +289,7 @@ impl RuntimeBuilder {
             let worker = Worker {
                 core,
                 op,
+                route: rt.pipeline.route(),
                 outbox: OutSink::new(core, tx, rt.outputs.clone()),
                 late: OutSink::new(core, late_tx, rt.late.clone()),
                 processing_time: rt.pipeline.processing_time(),
@@ -380,6 +381,67 @@ impl<P: Pipeline> Runtime<P> {
     /// A new input handle with its own rings into every core.
     pub fn input(&self) -> Input<P::In, P::Route> {
         Input::new(self.shared.clone(), self.pipeline.route())
+    }
+
+    /// Attaches a source that runs inside the cores: each core reads its
+    /// own split (`source.split(core, cores)`, called here) on its own
+    /// thread, and its events enter that core's chain with no hand-off.
+    /// Events whose key belongs to another core cross to it through an
+    /// exchange (see [`source`](crate::source)). Each split is one more
+    /// input of its core, with its own watermark: the highest timestamp it
+    /// read minus the pipeline's lateness.
+    ///
+    /// `finish` waits for every attached source to end; dropping the
+    /// runtime unfinished stops them. A source may be attached at any time
+    /// before `finish`, alongside input handles.
+    ///
+    /// ```
+    /// # use laminar_runtime::{operator::{Emit, Operator}, pipeline::Pipeline, routing::RoundRobin, Runtime};
+    /// # struct Id; impl Operator for Id { type In = u64; type Out = u64;
+    /// #   fn on_event<E: Emit<u64>>(&mut self, e: u64, o: &mut E) { o.emit(e) } }
+    /// # struct P; impl Pipeline for P { type In = u64; type Out = u64; type Op = Id; type Route = RoundRobin;
+    /// #   fn route(&self) -> RoundRobin { RoundRobin::default() } fn instantiate(&self, _: usize) -> Id { Id } }
+    /// use laminar_runtime::source;
+    /// let rt = Runtime::builder().cores(2).build(P)?;
+    /// let events: std::sync::Arc<[u64]> = (0..10_000).collect();
+    /// rt.attach(source::from_slice(events));
+    /// let mut input = rt.input(); // and a handle, too
+    /// input.submit(10_000)?;
+    /// drop(input);
+    /// let mut out = Vec::new();
+    /// let report = rt.finish_into(&mut out)?;
+    /// assert_eq!(out.len(), 10_001);
+    /// assert_eq!((report.read(), report.submitted()), (10_000, 1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach<S: crate::source::Source<P::In>>(&self, mut source: S)
+    where
+        P::In: Send + 'static,
+    {
+        let cores = self.cores();
+        let stays = cores == 1 || crate::Route::<P::In>::any_core(&self.pipeline.route());
+        // Every exchange channel is registered with its receiving core
+        // before any split starts, so no core can end while another may
+        // still send to it.
+        let mut meshes: Vec<Option<Vec<_>>> = (0..cores)
+            .map(|from| {
+                (!stays).then(|| {
+                    (0..cores)
+                        .map(|to| (to != from).then(|| self.shared.open_exchange(to)))
+                        .collect()
+                })
+            })
+            .collect();
+        for (core, exchange) in meshes.iter_mut().enumerate() {
+            let split = source.split(core, cores);
+            self.shared.add_source(
+                core,
+                crate::shared::PendingSource {
+                    split: Box::new(split),
+                    exchange: exchange.take(),
+                },
+            );
+        }
     }
 
     /// The handle that reads the pipeline's results, from any thread. Once
@@ -554,7 +616,10 @@ impl<P: Pipeline> Runtime<P> {
             c.credits_released = t.credits_released;
             // Every channel is closed, so no submit is under way: what was
             // queued and not consumed stayed in a ring when the core stopped.
-            c.abandoned = c.submitted.saturating_sub(c.events_in);
+            c.received = self.shared.exchanged_into(c.core);
+            c.abandoned = (c.submitted + c.read + c.received)
+                .saturating_sub(c.sent)
+                .saturating_sub(c.events_in);
             c.outputs_unread += unread.get(c.core).copied().unwrap_or(0);
             c.late_unread += late_unread.get(c.core).copied().unwrap_or(0);
         }
@@ -589,6 +654,7 @@ impl<P: Pipeline> Drop for Runtime<P> {
         }
         self.outputs.detach();
         self.late.detach();
+        self.shared.cancel();
         self.shared.close_all();
         let mut sink = vec![0u64; self.cores()];
         let _ = self.wait(|rt| {

@@ -8,6 +8,7 @@ use crate::channel::{self, ChannelShared, IngressTotals, Receiver, Sender};
 use crate::config::Config;
 use crate::credit::CreditPool;
 use crate::idle::Waker;
+use crate::source::BoxedSplit;
 use crate::sync::{Arc, AtomicBool, Ordering};
 
 /// Why a core stopped.
@@ -24,9 +25,21 @@ pub(crate) struct CoreShared<T> {
     pool: Arc<CreditPool>,
     /// Every channel into this core, for closing and for the report.
     registry: Mutex<Vec<Arc<ChannelShared>>>,
+    /// Channels from other cores into this one (exchanges), for the
+    /// report; they close when their sending core is done, not at `finish`.
+    exchanges: Mutex<Vec<Arc<ChannelShared>>>,
     /// Receivers made since the worker last looked.
     pending: Mutex<Vec<Receiver<T>>>,
+    /// Source splits attached since the worker last looked.
+    pending_sources: Mutex<Vec<PendingSource<T>>>,
     pub(crate) has_pending: AtomicBool,
+}
+
+/// A split for a core to read, with its channels to the other cores when
+/// the pipeline's events may belong elsewhere.
+pub(crate) struct PendingSource<T> {
+    pub(crate) split: BoxedSplit<T>,
+    pub(crate) exchange: Option<Vec<Option<Sender<T>>>>,
 }
 
 pub(crate) struct Shared<T> {
@@ -37,6 +50,9 @@ pub(crate) struct Shared<T> {
     /// Set by `finish` after every channel is closed: workers may end.
     pub(crate) closed: AtomicBool,
     failed: AtomicBool,
+    /// Set when the runtime is dropped without `finish`: cores stop reading
+    /// their sources.
+    cancelled: AtomicBool,
     failure: Mutex<Option<(usize, Cause)>>,
 }
 
@@ -48,7 +64,9 @@ impl<T> Shared<T> {
                 waker: Waker::default(),
                 pool: CreditPool::new(cap, cap / 4, cap / 2),
                 registry: Mutex::new(Vec::new()),
+                exchanges: Mutex::new(Vec::new()),
                 pending: Mutex::new(Vec::new()),
+                pending_sources: Mutex::new(Vec::new()),
                 has_pending: AtomicBool::new(false),
             })
             .collect();
@@ -58,6 +76,7 @@ impl<T> Shared<T> {
             closing: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             failed: AtomicBool::new(false),
+            cancelled: AtomicBool::new(false),
             failure: Mutex::new(None),
         }
     }
@@ -80,12 +99,67 @@ impl<T> Shared<T> {
         tx
     }
 
-    /// Worker side: new receivers for `core`.
-    pub(crate) fn take_pending(&self, core: usize, into: &mut Vec<Receiver<T>>) {
+    /// Opens a channel from another core into `core`, for an exchange.
+    /// It is not closed by `finish`: its sender closes it when its source is
+    /// done, and the receiving core waits for that.
+    pub(crate) fn open_exchange(&self, core: usize) -> Sender<T> {
+        let c = &self.cores[core];
+        let cap = self.config.queue_capacity;
+        let (tx, rx) = channel::channel(cap, cap / 2, c.pool.clone(), false);
+        c.exchanges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx.shared.clone());
+        c.pending.lock().unwrap_or_else(|e| e.into_inner()).push(rx);
+        c.has_pending.store(true, Ordering::Release);
+        c.waker.wake();
+        tx
+    }
+
+    /// Hands `core` a split to read.
+    pub(crate) fn add_source(&self, core: usize, source: PendingSource<T>) {
+        let c = &self.cores[core];
+        c.pending_sources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(source);
+        c.has_pending.store(true, Ordering::Release);
+        c.waker.wake();
+    }
+
+    /// Worker side: new receivers and splits for `core`.
+    pub(crate) fn take_pending(
+        &self,
+        core: usize,
+        into: &mut Vec<Receiver<T>>,
+        sources: &mut Vec<PendingSource<T>>,
+    ) {
         let c = &self.cores[core];
         if c.has_pending.swap(false, Ordering::AcqRel) {
             into.append(&mut c.pending.lock().unwrap_or_else(|e| e.into_inner()));
+            sources.append(&mut c.pending_sources.lock().unwrap_or_else(|e| e.into_inner()));
         }
+    }
+
+    /// Events other cores sent `core` through exchanges.
+    pub(crate) fn exchanged_into(&self, core: usize) -> u64 {
+        self.cores[core]
+            .exchanges
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|c| c.submitted.get())
+            .sum()
+    }
+
+    /// Makes the cores drop their sources (a runtime dropped unfinished).
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+        self.wake_all();
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
     }
 
     /// Closes every channel; each worker then drains and ends.

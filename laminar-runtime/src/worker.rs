@@ -7,19 +7,25 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use crate::channel::Receiver;
+use crate::exchange::Exchange;
 use crate::idle::SPINS_BEFORE_PARK;
 use crate::message::{Message, Timestamp};
 use crate::operator::{Emit, Operator};
 use crate::outbox::{OutSink, OutboxEmit};
 use crate::report::{CoreReport, Pinning};
-use crate::shared::{Cause, Shared};
+use crate::routing::Route;
+use crate::shared::{Cause, PendingSource, Shared};
+use crate::source::{BoxedSplit, Read};
 use crate::sync::{Arc, Ordering};
 use crate::time::now_ms;
 
 /// Everything a worker thread takes with it.
-pub(crate) struct Worker<Op: Operator> {
+pub(crate) struct Worker<Op: Operator, R> {
     pub(crate) core: usize,
     pub(crate) op: Op,
+    /// The pipeline's route, for the events the core's own sources read:
+    /// their time, and the core they belong to.
+    pub(crate) route: R,
     pub(crate) outbox: OutSink<Op::Out>,
     pub(crate) late: OutSink<Op::In>,
     /// The core's watermark follows the wall clock.
@@ -41,7 +47,39 @@ pub(crate) struct WorkerExit<O, I> {
     pub(crate) late_spill: VecDeque<I>,
 }
 
-impl<Op: Operator> Worker<Op>
+/// A split this core reads, with its exchange if its events may belong to
+/// other cores.
+struct SourceInput<T> {
+    split: BoxedSplit<T>,
+    exchange: Option<Exchange<T>>,
+    /// Events of the last read, reused.
+    buf: Vec<T>,
+    /// Highest timestamp read.
+    max_ts: Option<Timestamp>,
+    /// This input's watermark on this core: every event it read below it
+    /// has reached the operator or its exchange.
+    watermark: Timestamp,
+    /// The split said `End`.
+    ended: bool,
+}
+
+impl<T> SourceInput<T> {
+    fn new(p: PendingSource<T>) -> Self
+    where
+        T: Send + 'static,
+    {
+        SourceInput {
+            split: p.split,
+            exchange: p.exchange.map(Exchange::new),
+            buf: Vec::new(),
+            max_ts: None,
+            watermark: 0,
+            ended: false,
+        }
+    }
+}
+
+impl<Op: Operator, R: Route<Op::In>> Worker<Op, R>
 where
     Op::In: Send + 'static,
 {
@@ -104,6 +142,10 @@ where
         let processing_time = self.processing_time;
         let idle_timeout = self.idle_timeout;
         let mut inputs: Vec<Receiver<Op::In>> = Vec::new();
+        let mut sources: Vec<SourceInput<Op::In>> = Vec::new();
+        let mut new_sources: Vec<PendingSource<Op::In>> = Vec::new();
+        let route = &mut self.route;
+        let cores = shared.cores.len();
         let mut watermark: Timestamp = 0;
         let mut spins = 0u32;
         loop {
@@ -113,9 +155,21 @@ where
             if shared.is_failed() {
                 break;
             }
-            shared.take_pending(core, &mut inputs);
+            if shared.is_cancelled() && !sources.is_empty() {
+                for s in sources.drain(..) {
+                    report.sent += s.exchange.as_ref().map_or(0, |x| x.sent);
+                }
+            }
+            shared.take_pending(core, &mut inputs, &mut new_sources);
+            sources.extend(new_sources.drain(..).map(SourceInput::new));
             let mut work = 0usize;
             let mut watermarks_moved = false;
+            // The core's sources hold its watermark back too.
+            let sources_low = sources
+                .iter()
+                .filter(|s| !s.ended)
+                .map(|s| s.watermark)
+                .min();
             let mut i = 0;
             while i < inputs.len() {
                 let (before, rest) = inputs.split_at_mut(i);
@@ -160,6 +214,7 @@ where
                                 } else if !processing_time {
                                     let others = lowest(before.iter().chain(after.iter()));
                                     let low = others.map_or(w, |o| o.min(w));
+                                    let low = sources_low.map_or(low, |s| s.min(low));
                                     advance(&mut watermark, low, op, &mut out);
                                 }
                             }
@@ -191,6 +246,37 @@ where
                 }
                 i += 1;
             }
+            // The core's own sources, after its inputs: consuming those
+            // first frees the rings that other cores' sources wait on.
+            let mut stalled = false;
+            let mut s = 0;
+            while s < sources.len() {
+                let src = &mut sources[s];
+                let step = pump(
+                    src,
+                    core,
+                    cores,
+                    batch,
+                    &mut *route,
+                    shared,
+                    op,
+                    &mut out,
+                    report,
+                );
+                work += step.read;
+                stalled |= step.stalled;
+                watermarks_moved |= step.watermark_moved;
+                if step.done {
+                    let done = sources.swap_remove(s);
+                    report.sent += done.exchange.as_ref().map_or(0, |x| x.sent);
+                    // Dropping the exchange closes its channels: the other
+                    // cores see this source end.
+                    drop(done);
+                    watermarks_moved = true;
+                    continue;
+                }
+                s += 1;
+            }
             if let Some(timeout) = idle_timeout
                 && work == 0
             {
@@ -209,12 +295,23 @@ where
                 // handle created before another handle sent a watermark
                 // could have its channel still pending while the core moved
                 // to that watermark, and its events then arrived late.
-                shared.take_pending(core, &mut inputs);
+                shared.take_pending(core, &mut inputs, &mut new_sources);
+                sources.extend(new_sources.drain(..).map(SourceInput::new));
             }
             if watermarks_moved && !processing_time {
                 // When all inputs are idle, time stands still rather than
                 // jumping.
-                if let Some(low) = lowest(inputs.iter()) {
+                let low = lowest(inputs.iter());
+                let low_sources = sources
+                    .iter()
+                    .filter(|s| !s.ended)
+                    .map(|s| s.watermark)
+                    .min();
+                let low = match (low, low_sources) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                if let Some(low) = low {
                     advance(&mut watermark, low, op, &mut out);
                 }
             }
@@ -231,8 +328,16 @@ where
                 spins = 0;
                 continue;
             }
+            if stalled {
+                // A destination of this core's exchange is full: it frees
+                // room as its core consumes, which takes microseconds, not
+                // a park's milliseconds.
+                std::thread::yield_now();
+                continue;
+            }
             if shared.closed.load(Ordering::Acquire)
                 && inputs.is_empty()
+                && sources.is_empty()
                 && !shared.cores[core].has_pending.load(Ordering::Acquire)
             {
                 op.on_end(&mut out);
@@ -260,11 +365,116 @@ where
                     });
             }
         }
+        for s in &sources {
+            // Read but not handed to any core: the run stopped.
+            report.sent += s.exchange.as_ref().map_or(0, |x| x.sent);
+        }
         report.events_out = out.emitted;
         report.late = out.late;
         report.partly_late = out.partly_late;
         report.outputs_lost = out.lost;
     }
+}
+
+/// What one turn of a source did.
+struct Step {
+    read: usize,
+    stalled: bool,
+    watermark_moved: bool,
+    done: bool,
+}
+
+/// Reads one batch from `src` (unless its exchange still holds events),
+/// processes the events that stay on this core, stages the others, sends
+/// what it can, and moves the source's watermark.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn pump<Op: Operator, R: Route<Op::In>, E: Emit<Op::Out>>(
+    src: &mut SourceInput<Op::In>,
+    core: usize,
+    cores: usize,
+    batch: usize,
+    route: &mut R,
+    shared: &Shared<Op::In>,
+    op: &mut Op,
+    out: &mut E,
+    report: &mut CoreReport,
+) -> Step
+where
+    Op::In: Send + 'static,
+{
+    let mut step = Step {
+        read: 0,
+        stalled: false,
+        watermark_moved: false,
+        done: false,
+    };
+    // Staged events go before any new read: a full destination stops the
+    // reading, not the core.
+    if let Some(x) = &mut src.exchange
+        && !x.flush(shared)
+    {
+        step.stalled = true;
+        return step;
+    }
+    if !src.ended {
+        src.buf.clear();
+        let status = src.split.read(&mut src.buf, batch);
+        let n = src.buf.len();
+        step.read = n;
+        report.read += n as u64;
+        let mut local = 0u64;
+        match &mut src.exchange {
+            None => {
+                for e in src.buf.drain(..) {
+                    if let Some(ts) = route.timestamp(&e) {
+                        src.max_ts = Some(src.max_ts.map_or(ts, |m| m.max(ts)));
+                    }
+                    op.on_event(e, out);
+                }
+                local = n as u64;
+            }
+            Some(x) => {
+                for e in src.buf.drain(..) {
+                    if let Some(ts) = route.timestamp(&e) {
+                        src.max_ts = Some(src.max_ts.map_or(ts, |m| m.max(ts)));
+                    }
+                    let to = route.core_of(&e, cores);
+                    if to == core {
+                        local += 1;
+                        op.on_event(e, out);
+                    } else {
+                        x.stage(to, e);
+                    }
+                }
+            }
+        }
+        report.events_in += local;
+        if status == Read::End {
+            src.ended = true;
+            step.watermark_moved = true;
+        }
+        if let Some(x) = &mut src.exchange
+            && !x.flush(shared)
+        {
+            step.stalled = true;
+        }
+    }
+    if let Some(max) = src.max_ts {
+        let wm = max.saturating_sub(route.out_of_orderness());
+        if wm > src.watermark {
+            src.watermark = wm;
+            step.watermark_moved = true;
+        }
+    }
+    if !step.stalled
+        && let Some(x) = &mut src.exchange
+        && !x.send_watermark(src.watermark, shared)
+    {
+        step.stalled = true;
+    }
+    step.done = src.ended && !step.stalled;
+    step
 }
 
 /// The lowest watermark among inputs that are not idle.

@@ -45,7 +45,7 @@ pub use laminar_runtime::{
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
     Policy, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime, RuntimeBuilder,
     RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, credit, message, operator,
-    pipeline, routing, spsc,
+    pipeline, routing, source, spsc,
 };
 
 /// Everything a pipeline author needs in scope.

@@ -186,3 +186,9 @@ fn bids_held_back_into_the_allowed_lateness_update_their_windows() {
         }
     }
 }
+
+#[test]
+fn read_by_sources_inside_the_cores_on_one_two_and_four_cores() {
+    let bids = bids();
+    check_source(q5, bids, LATENESS, &reference(bids), "q5");
+}

@@ -133,3 +133,9 @@ fn bids_held_back_into_the_allowed_lateness_update_their_windows() {
     assert_same(&last_values(&run.rows), &want, "final value of each window");
     assert!(run.rows.len() > want.len(), "updated windows fired again");
 }
+
+#[test]
+fn read_by_sources_inside_the_cores_on_one_two_and_four_cores() {
+    let bids = bids();
+    check_source(q7, bids, LATENESS, &reference(bids), "q7");
+}

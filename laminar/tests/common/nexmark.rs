@@ -97,6 +97,75 @@ where
     }
 }
 
+/// Runs `pipeline` on `cores` cores with `bids` read by a source inside
+/// the cores (each core reads its blocks of the slice; keyed events cross
+/// to their core through the exchange), while this thread drains.
+pub fn run_source<P, V>(pipeline: P, cores: usize, bids: &[Bid]) -> Run<V>
+where
+    P: Pipeline<In = Bid, Out = Windowed<u64, V>>,
+    V: Send + 'static,
+{
+    let mut rt = Runtime::builder()
+        .cores(cores)
+        .build(pipeline)
+        .expect("runtime");
+    let shared: std::sync::Arc<[Bid]> = bids.into();
+    rt.attach(laminar::source::from_slice(shared));
+    let mut out = Vec::new();
+    let mut late = Vec::new();
+    // Drains while the cores read, so that no outbox grows without bound;
+    // `finish_with_late` then waits for the sources to end.
+    for _ in 0..20 {
+        rt.drain(&mut out);
+        rt.drain_late(&mut late);
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let report = rt.finish_with_late(&mut out, &mut late).expect("finish");
+    assert_eq!(report.read(), bids.len() as u64, "every bid was read");
+    assert_eq!(report.events_in(), bids.len() as u64, "and consumed");
+    let sent: u64 = report.cores.iter().map(|c| c.sent).sum();
+    let received: u64 = report.cores.iter().map(|c| c.received).sum();
+    assert_eq!(sent, received, "what crossed an exchange arrived");
+    Run {
+        rows: out
+            .into_iter()
+            .map(|w| (w.key, w.start, w.end, w.value))
+            .collect(),
+        late,
+        report,
+    }
+}
+
+/// On 1, 2 and 4 cores, `bids` read by a source inside the cores, in
+/// order and shuffled within `lateness`, give `want`, with nothing late.
+pub fn check_source<P, V>(
+    pipeline: impl Fn() -> P,
+    bids: &[Bid],
+    lateness: u64,
+    want: &[Row<V>],
+    name: &str,
+) where
+    P: Pipeline<In = Bid, Out = Windowed<u64, V>>,
+    V: Send + Ord + Clone + std::fmt::Debug + 'static,
+{
+    let shuffled = shuffle_within(bids, lateness, 11);
+    for (order, feed) in [("in order", bids), ("shuffled", &shuffled[..])] {
+        for cores in [1, 2, 4] {
+            let run = run_source(pipeline(), cores, feed);
+            assert_same(
+                &run.rows,
+                want,
+                &format!("{name} from a source, {order}, on {cores} cores"),
+            );
+            assert_eq!(run.report.late(), 0, "{name}, {order}, {cores} cores");
+            if cores > 1 {
+                let sent: u64 = run.report.cores.iter().map(|c| c.sent).sum();
+                assert!(sent > 0, "keyed events crossed between cores");
+            }
+        }
+    }
+}
+
 /// `items`, sorted: a multiset in a form that compares with `==`.
 pub fn sorted<T: Ord>(mut items: Vec<T>) -> Vec<T> {
     items.sort_unstable();

@@ -1,0 +1,98 @@
+//! A core's sending side of an exchange: one channel to every other core,
+//! with the events bound for each staged until they go out as one batch.
+//!
+//! A core never waits on an exchange. When a destination has no credit
+//! (its ring is full) or has not yet returned a batch vector, the events
+//! stay staged, the sender reports that it is not clear, and the worker
+//! stops reading what feeds the exchange until it is. Meanwhile it keeps
+//! consuming its own inputs. That is what keeps exchanges free of
+//! deadlock: a ring empties as long as its receiving core runs its loop,
+//! and no core's loop waits on a ring it sends to (the argument is in
+//! `docs/DESIGN-NOTES.md`).
+
+use crate::channel::Sender;
+use crate::message::{Message, Timestamp};
+use crate::shared::Shared;
+
+/// One core's channels to the other cores, and what waits for each.
+pub(crate) struct Exchange<T> {
+    /// Per destination core; `None` for the sending core itself.
+    senders: Vec<Option<Sender<T>>>,
+    /// Per destination core, events in the order they were staged.
+    staged: Vec<Vec<T>>,
+    /// Events handed to other cores, for the report.
+    pub(crate) sent: u64,
+    /// The last watermark every destination got.
+    watermark: Timestamp,
+}
+
+impl<T: Send + 'static> Exchange<T> {
+    pub(crate) fn new(senders: Vec<Option<Sender<T>>>) -> Self {
+        Exchange {
+            staged: senders.iter().map(|_| Vec::new()).collect(),
+            senders,
+            sent: 0,
+            watermark: 0,
+        }
+    }
+
+    /// Queues `event` for `core`; [`flush`](Self::flush) sends it.
+    #[inline]
+    pub(crate) fn stage(&mut self, core: usize, event: T) {
+        self.staged[core].push(event);
+    }
+
+    /// Sends what is staged, as far as credit and batch vectors allow, and
+    /// wakes each core it sent to. True when nothing is left staged.
+    pub(crate) fn flush(&mut self, shared: &Shared<T>) -> bool {
+        let mut clear = true;
+        for (core, (tx, staged)) in self.senders.iter_mut().zip(&mut self.staged).enumerate() {
+            let Some(tx) = tx else { continue };
+            let mut pushed = false;
+            while !staged.is_empty() {
+                let n = staged.len().min(tx.batch_max);
+                if !tx.try_reserve(n) {
+                    break;
+                }
+                let Some(mut batch) = tx.try_batch_vec() else {
+                    break;
+                };
+                batch.extend(staged.drain(..n));
+                tx.push_reserved(Message::Batch(batch), n);
+                self.sent += n as u64;
+                pushed = true;
+            }
+            if pushed {
+                tx.publish();
+                shared.cores[core].waker.notify();
+            }
+            clear &= staged.is_empty();
+        }
+        clear
+    }
+
+    /// Sends `watermark` to every other core, after everything staged (so
+    /// call it only when [`flush`](Self::flush) left nothing). True when
+    /// every core has it; else try again later. Sending it again to a core
+    /// that has it is harmless: a channel's watermark only rises.
+    pub(crate) fn send_watermark(&mut self, watermark: Timestamp, shared: &Shared<T>) -> bool {
+        if watermark <= self.watermark {
+            return true;
+        }
+        let mut all = true;
+        for (core, tx) in self.senders.iter_mut().enumerate() {
+            let Some(tx) = tx else { continue };
+            if tx.try_reserve(1) {
+                tx.push_reserved(Message::Watermark(watermark), 0);
+                tx.publish();
+                shared.cores[core].waker.notify();
+            } else {
+                all = false;
+            }
+        }
+        if all {
+            self.watermark = watermark;
+        }
+        all
+    }
+}
