@@ -20,8 +20,6 @@ pub(crate) struct Exchange<T> {
     senders: Vec<Option<Sender<T>>>,
     /// Per destination core, events in the order they were staged.
     staged: Vec<Vec<T>>,
-    /// Events handed to other cores, for the report.
-    pub(crate) sent: u64,
     /// The last watermark every destination got.
     watermark: Timestamp,
 }
@@ -31,7 +29,6 @@ impl<T: Send + 'static> Exchange<T> {
         Exchange {
             staged: senders.iter().map(|_| Vec::new()).collect(),
             senders,
-            sent: 0,
             watermark: 0,
         }
     }
@@ -43,8 +40,10 @@ impl<T: Send + 'static> Exchange<T> {
     }
 
     /// Sends what is staged, as far as credit and batch vectors allow, and
-    /// wakes each core it sent to. True when nothing is left staged.
-    pub(crate) fn flush(&mut self, shared: &Shared<T>) -> bool {
+    /// wakes each core it sent to. True when nothing is left staged. Adds
+    /// the events it sent to `sent` as it goes, so that the count holds
+    /// even if the core fails later.
+    pub(crate) fn flush(&mut self, shared: &Shared<T>, sent: &mut u64) -> bool {
         let mut clear = true;
         for (core, (tx, staged)) in self.senders.iter_mut().zip(&mut self.staged).enumerate() {
             let Some(tx) = tx else { continue };
@@ -59,7 +58,7 @@ impl<T: Send + 'static> Exchange<T> {
                 };
                 batch.extend(staged.drain(..n));
                 tx.push_reserved(Message::Batch(batch), n);
-                self.sent += n as u64;
+                *sent += n as u64;
                 pushed = true;
             }
             if pushed {

@@ -155,10 +155,8 @@ where
             if shared.is_failed() {
                 break;
             }
-            if shared.is_cancelled() && !sources.is_empty() {
-                for s in sources.drain(..) {
-                    report.sent += s.exchange.as_ref().map_or(0, |x| x.sent);
-                }
+            if shared.is_cancelled() {
+                sources.clear();
             }
             shared.take_pending(core, &mut inputs, &mut new_sources);
             sources.extend(new_sources.drain(..).map(SourceInput::new));
@@ -267,11 +265,9 @@ where
                 stalled |= step.stalled;
                 watermarks_moved |= step.watermark_moved;
                 if step.done {
-                    let done = sources.swap_remove(s);
-                    report.sent += done.exchange.as_ref().map_or(0, |x| x.sent);
                     // Dropping the exchange closes its channels: the other
                     // cores see this source end.
-                    drop(done);
+                    drop(sources.swap_remove(s));
                     watermarks_moved = true;
                     continue;
                 }
@@ -355,7 +351,10 @@ where
                     .waker
                     .sleep_unless(crate::idle::PARK_TIMEOUT, || {
                         shared.is_failed()
-                            || shared.closed.load(Ordering::Acquire)
+                            // Closing matters only to a core that could
+                            // end; one still waiting on other cores'
+                            // sources would spin on it.
+                            || (shared.closed.load(Ordering::Acquire) && inputs.is_empty())
                             || shared.cores[core].has_pending.load(Ordering::Acquire)
                             || inputs
                                 .iter_mut()
@@ -364,10 +363,6 @@ where
                             || out.late_out.can_flush()
                     });
             }
-        }
-        for s in &sources {
-            // Read but not handed to any core: the run stopped.
-            report.sent += s.exchange.as_ref().map_or(0, |x| x.sent);
         }
         report.events_out = out.emitted;
         report.late = out.late;
@@ -412,7 +407,7 @@ where
     // Staged events go before any new read: a full destination stops the
     // reading, not the core.
     if let Some(x) = &mut src.exchange
-        && !x.flush(shared)
+        && !x.flush(shared, &mut report.sent)
     {
         step.stalled = true;
         return step;
@@ -423,16 +418,17 @@ where
         let n = src.buf.len();
         step.read = n;
         report.read += n as u64;
-        let mut local = 0u64;
+        // Counted per event, as the inputs' events are: a panic in the
+        // chain leaves the count exact.
         match &mut src.exchange {
             None => {
                 for e in src.buf.drain(..) {
                     if let Some(ts) = route.timestamp(&e) {
                         src.max_ts = Some(src.max_ts.map_or(ts, |m| m.max(ts)));
                     }
+                    report.events_in += 1;
                     op.on_event(e, out);
                 }
-                local = n as u64;
             }
             Some(x) => {
                 for e in src.buf.drain(..) {
@@ -441,7 +437,7 @@ where
                     }
                     let to = route.core_of(&e, cores);
                     if to == core {
-                        local += 1;
+                        report.events_in += 1;
                         op.on_event(e, out);
                     } else {
                         x.stage(to, e);
@@ -449,13 +445,12 @@ where
                 }
             }
         }
-        report.events_in += local;
         if status == Read::End {
             src.ended = true;
             step.watermark_moved = true;
         }
         if let Some(x) = &mut src.exchange
-            && !x.flush(shared)
+            && !x.flush(shared, &mut report.sent)
         {
             step.stalled = true;
         }
