@@ -14,7 +14,7 @@
 //! sessions, and how many there were.
 //!
 //! Bids come from the `nexmark` crate's generator, stripped of their strings
-//! before they are submitted; the pipeline is [`laminar_examples::nexmark::q11`].
+//! before the cores read them; the pipeline is [`laminar_examples::nexmark::q11`].
 
 use laminar::prelude::*;
 use laminar_examples::driver::{event_count, generate, print_footer, run, secs};

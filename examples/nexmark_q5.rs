@@ -15,7 +15,7 @@
 //! per window, the highest count and the auctions that have it.
 //!
 //! Bids come from the `nexmark` crate's generator, stripped of their strings
-//! before they are submitted; the pipeline is [`laminar_examples::nexmark::q5`].
+//! before the cores read them; the pipeline is [`laminar_examples::nexmark::q5`].
 
 use std::collections::BTreeMap;
 

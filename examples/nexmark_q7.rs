@@ -15,7 +15,7 @@
 //! that hold it.
 //!
 //! Bids come from the `nexmark` crate's generator, stripped of their strings
-//! before they are submitted; the pipeline is [`laminar_examples::nexmark::q7`].
+//! before the cores read them; the pipeline is [`laminar_examples::nexmark::q7`].
 
 use std::collections::BTreeMap;
 

@@ -1,13 +1,17 @@
 //! How the Nexmark examples run a pipeline: the event count from the
-//! command line, the bids generated up front, a thread feeding the runtime
-//! while the caller folds its results, and the throughput printed at the
-//! end.
+//! command line, the bids generated up front (or inside the cores), a
+//! source inside the cores reading them while the caller folds the
+//! results, and the throughput printed at the end.
 
 use std::time::{Duration, Instant};
 
 use laminar::prelude::*;
 
-use crate::nexmark::{BASE_TIME, Bid, DEFAULT_RATE, bids};
+use std::sync::Arc;
+
+use laminar::source;
+
+use crate::nexmark::{BASE_TIME, Bid, DEFAULT_RATE, bid_source, bids};
 
 /// `t` as seconds since [`BASE_TIME`], for printing (the first sliding
 /// windows start before it).
@@ -17,7 +21,7 @@ pub fn secs(t: u64) -> f64 {
 
 /// The event count from the first argument, else 1M.
 pub fn event_count() -> Result<usize, String> {
-    match std::env::args().nth(1) {
+    match std::env::args().nth(1).filter(|a| !a.starts_with("--")) {
         Some(arg) => arg
             .parse()
             .map_err(|e| format!("bad event count {arg:?}: {e}")),
@@ -25,9 +29,39 @@ pub fn event_count() -> Result<usize, String> {
     }
 }
 
-/// `n` Nexmark bids at the generator's default rate, generated up front so
-/// that the throughput measured is the pipeline's, not the generator's.
-pub fn generate(n: usize) -> Vec<Bid> {
+/// Where the bids come from.
+#[derive(Clone, Debug)]
+pub enum Bids {
+    /// Generated up front and read by the cores from memory, so that the
+    /// throughput measured is the pipeline's, not the generator's.
+    Ready(Arc<[Bid]>),
+    /// Generated inside the cores as they run, each its share
+    /// ([`bid_source`]): the generator's cost is in the throughput.
+    InCores(usize),
+}
+
+impl Bids {
+    /// How many.
+    pub fn len(&self) -> usize {
+        match self {
+            Bids::Ready(b) => b.len(),
+            Bids::InCores(n) => *n,
+        }
+    }
+
+    /// True if none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// `n` Nexmark bids at the generator's default rate: generated up front,
+/// or, with `--generate-in-cores` on the command line, by the cores.
+pub fn generate(n: usize) -> Bids {
+    if std::env::args().any(|a| a == "--generate-in-cores") {
+        println!("{n} Nexmark bids, generated inside the cores as they run");
+        return Bids::InCores(n);
+    }
     let started = Instant::now();
     let bids = bids(n, DEFAULT_RATE);
     let span = match (bids.first(), bids.last()) {
@@ -39,7 +73,7 @@ pub fn generate(n: usize) -> Vec<Bid> {
         bids.len(),
         started.elapsed().as_secs_f64()
     );
-    bids
+    Bids::Ready(bids.into())
 }
 
 /// What [`run`] measured.
@@ -47,49 +81,35 @@ pub fn generate(n: usize) -> Vec<Bid> {
 pub struct Measured {
     /// The runtime's report.
     pub report: Report,
-    /// From the first submit to the end of `finish`.
+    /// From the start of the run to the end of `finish`.
     pub elapsed: Duration,
     /// Cores the pipeline ran on.
     pub cores: usize,
 }
 
-/// Runs `pipeline` over `bids` on every core: a thread submits them in
-/// batches while this one drains the results into `fold`, so that no
-/// outbox ever fills while the submitter waits.
+/// Runs `pipeline` over `bids` on every core, the bids read by a source
+/// inside the cores (each core reads its share; bids whose auction
+/// belongs to another core cross to it through the exchange); the results
+/// are collected as they come and folded at the end.
 pub fn run<P: Pipeline<In = Bid>>(
     pipeline: P,
-    bids: &[Bid],
+    bids: &Bids,
     mut fold: impl FnMut(&[P::Out]),
 ) -> Result<Measured, Box<dyn std::error::Error>> {
     println!("{}", pipeline.describe());
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-    let mut rt = Runtime::builder()
+    let rt = Runtime::builder()
         .cores(cores)
         .pin_cores(true)
         .build(pipeline)?;
-    let mut input = rt.input();
     let mut buf = Vec::with_capacity(1 << 16);
     let started = Instant::now();
-    std::thread::scope(|s| {
-        let feeder = s.spawn(move || -> Result<(), String> {
-            for batch in bids.chunks(4096) {
-                input
-                    .submit_iter(batch.iter().copied())
-                    .map_err(|e| e.to_string())?;
-            }
-            Ok(())
-        });
-        while !feeder.is_finished() {
-            if rt.drain(&mut buf) == 0 {
-                std::thread::sleep(Duration::from_micros(500));
-            }
-            fold(&buf);
-            buf.clear();
-        }
-        feeder
-            .join()
-            .map_err(|_| "the feeder panicked".to_owned())?
-    })?;
+    match bids {
+        Bids::Ready(b) => rt.attach(source::from_slice(b.clone())),
+        Bids::InCores(n) => rt.attach(bid_source(*n, DEFAULT_RATE)),
+    }
+    // `finish_into` waits for the sources to end, collecting the results
+    // as the cores emit them.
     let report = rt.finish_into(&mut buf)?;
     let elapsed = started.elapsed();
     fold(&buf);

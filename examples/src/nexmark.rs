@@ -12,6 +12,7 @@ use ::nexmark::EventGenerator;
 use ::nexmark::config::NexmarkConfig;
 use ::nexmark::event::{Event, EventType};
 use laminar::prelude::*;
+use laminar::source::{self, Source};
 
 /// A Nexmark bid without its strings (channel, url, extra): `Copy`, so the
 /// pipeline measures its own work and not string clones.
@@ -65,6 +66,45 @@ pub fn bids(n: usize, rate: usize) -> Vec<Bid> {
             other => panic!("the bid filter gave {other:?}"),
         })
         .collect()
+}
+
+/// The same bids as [`bids`]`(n, rate)`, as a source whose splits generate
+/// them inside the cores: core `i` of `c` generates bids `i, i + c, i + 2c,
+/// ...`, so the cores move through event time together and no thread
+/// generates for another.
+///
+/// ```
+/// use laminar::source::{Read, Source, Split};
+/// use laminar_examples::nexmark::{bid_source, bids};
+/// let mut src = bid_source(10, 1_000);
+/// let (mut a, mut b) = (src.split(0, 2), src.split(1, 2));
+/// let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
+/// assert_eq!(a.read(&mut got_a, 100), Read::End);
+/// assert_eq!(b.read(&mut got_b, 100), Read::End);
+/// assert_eq!(got_a.len() + got_b.len(), 10);
+/// assert_eq!(got_b[0], bids(10, 1_000)[1]);
+/// ```
+pub fn bid_source(n: usize, rate: usize) -> impl Source<Bid> {
+    source::from_fn(move |core, cores| {
+        let config = NexmarkConfig {
+            base_time: BASE_TIME,
+            first_rate: rate,
+            next_rate: rate,
+            ..NexmarkConfig::default()
+        };
+        // Bid numbers `core, core + cores, ...` below `n`.
+        let share = n.saturating_sub(core).div_ceil(cores);
+        EventGenerator::new(config)
+            .with_type_filter(EventType::Bid)
+            .with_offset(core as u64)
+            .with_step(cores as u64)
+            .take(share)
+            .filter_map(|e| match e {
+                Event::Bid(b) => Some(Bid::from(&b)),
+                // The bid filter gives only bids.
+                _ => None,
+            })
+    })
 }
 
 /// q5, hot items: per auction, the number of bids in each 10 s window

@@ -112,6 +112,7 @@ pub(crate) fn channel<T>(
             watermark: 0,
             last_active: std::time::Instant::now(),
             idle: false,
+            exchange: false,
         },
     )
 }
@@ -412,6 +413,9 @@ pub(crate) struct Receiver<T> {
     pub(crate) last_active: std::time::Instant,
     /// Silent past the idle timeout: not counted in the core's watermark.
     pub(crate) idle: bool,
+    /// From another core's source (an exchange), not from an input handle:
+    /// its watermark is one the core's own sources align with.
+    pub(crate) exchange: bool,
 }
 
 impl<T> Receiver<T> {

@@ -29,6 +29,9 @@ pub struct Config {
     pub policy: Policy,
     /// Where stateful stages keep their state.
     pub store: crate::state::StoreChoice,
+    /// How far, in event time (ms), a core's source may read ahead of the
+    /// slowest source feeding that core before it waits for it.
+    pub max_source_skew: crate::Timestamp,
 }
 
 impl Default for Config {
@@ -41,6 +44,7 @@ impl Default for Config {
             outbox_capacity: 8192,
             policy: Policy::Block,
             store: crate::state::StoreChoice::Memory,
+            max_source_skew: 1_000,
         }
     }
 }

@@ -237,6 +237,22 @@ impl RuntimeBuilder {
         self
     }
 
+    /// How far, in event time, a source may read ahead of the slowest
+    /// source whose events reach the same core, before it waits for it.
+    /// Default 1 s.
+    ///
+    /// A core's watermark is the minimum over its inputs, so a split that
+    /// runs ahead of the others (a thread scheduled more, a split with
+    /// sparser data) makes the cores hold its events in open windows until
+    /// the others catch up: without a bound, memory would grow with the
+    /// skew. A split paused here costs nothing; its core keeps consuming
+    /// its inputs, and the slowest split is never paused, so the sources
+    /// always make progress. Input handles' watermarks are not waited for.
+    pub fn max_source_skew(mut self, skew: std::time::Duration) -> Self {
+        self.config.max_source_skew = skew.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
     /// The settings so far.
     pub fn config(&self) -> &Config {
         &self.config
@@ -422,24 +438,32 @@ impl<P: Pipeline> Runtime<P> {
         let stays = cores == 1 || crate::Route::<P::In>::any_core(&self.pipeline.route());
         // Every exchange channel is registered with its receiving core
         // before any split starts, so no core can end while another may
-        // still send to it.
-        let mut meshes: Vec<Option<Vec<_>>> = (0..cores)
-            .map(|from| {
-                (!stays).then(|| {
-                    (0..cores)
-                        .map(|to| (to != from).then(|| self.shared.open_exchange(to)))
-                        .collect()
-                })
-            })
-            .collect();
-        for (core, exchange) in meshes.iter_mut().enumerate() {
+        // still send to it; each core then gets its split and the channels
+        // into it in one step.
+        let mut senders: Vec<Option<Vec<_>>> = Vec::with_capacity(cores);
+        let mut receivers: Vec<Vec<_>> = (0..cores).map(|_| Vec::new()).collect();
+        for from in 0..cores {
+            senders.push((!stays).then(|| {
+                (0..cores)
+                    .map(|to| {
+                        (to != from).then(|| {
+                            let (tx, rx) = self.shared.open_exchange(to);
+                            receivers[to].push(rx);
+                            tx
+                        })
+                    })
+                    .collect()
+            }));
+        }
+        for (core, (exchange, from)) in senders.into_iter().zip(receivers).enumerate() {
             let split = source.split(core, cores);
             self.shared.add_source(
                 core,
                 crate::shared::PendingSource {
                     split: Box::new(split),
-                    exchange: exchange.take(),
+                    exchange,
                 },
+                from,
             );
         }
     }

@@ -99,35 +99,42 @@ impl<T> Shared<T> {
         tx
     }
 
-    /// Opens a channel from another core into `core`, for an exchange.
-    /// It is not closed by `finish`: its sender closes it when its source is
-    /// done, and the receiving core waits for that.
-    pub(crate) fn open_exchange(&self, core: usize) -> Sender<T> {
+    /// Opens a channel from another core into `core`, for an exchange. It
+    /// is not closed by `finish`: its sender closes it when its source is
+    /// done, and the receiving core waits for that. The receiver goes to
+    /// the core with its own split, in [`add_source`](Self::add_source).
+    pub(crate) fn open_exchange(&self, core: usize) -> (Sender<T>, Receiver<T>) {
         let c = &self.cores[core];
         let cap = self.config.queue_capacity;
-        let (tx, rx) = channel::channel(cap, cap / 2, c.pool.clone(), false);
+        let (tx, mut rx) = channel::channel(cap, cap / 2, c.pool.clone(), false);
+        rx.exchange = true;
         c.exchanges
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(tx.shared.clone());
-        c.pending.lock().unwrap_or_else(|e| e.into_inner()).push(rx);
-        c.has_pending.store(true, Ordering::Release);
-        c.waker.wake();
-        tx
+        (tx, rx)
     }
 
-    /// Hands `core` a split to read.
-    pub(crate) fn add_source(&self, core: usize, source: PendingSource<T>) {
+    /// Hands `core` a split to read, and the channels other cores' splits
+    /// of the same source send it. The worker takes them in one step: a
+    /// core that saw the channels without its own split could let their
+    /// watermarks pass the split's first events, and one that saw its
+    /// split without the channels could let the split's watermark pass
+    /// the channels' first events.
+    pub(crate) fn add_source(&self, core: usize, source: PendingSource<T>, from: Vec<Receiver<T>>) {
         let c = &self.cores[core];
-        c.pending_sources
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(source);
+        let mut pending = c.pending.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sources = c.pending_sources.lock().unwrap_or_else(|e| e.into_inner());
+        pending.extend(from);
+        sources.push(source);
         c.has_pending.store(true, Ordering::Release);
+        drop(sources);
+        drop(pending);
         c.waker.wake();
     }
 
-    /// Worker side: new receivers and splits for `core`.
+    /// Worker side: new receivers and splits for `core`, taken together
+    /// (see [`add_source`](Self::add_source)).
     pub(crate) fn take_pending(
         &self,
         core: usize,
@@ -136,8 +143,10 @@ impl<T> Shared<T> {
     ) {
         let c = &self.cores[core];
         if c.has_pending.swap(false, Ordering::AcqRel) {
-            into.append(&mut c.pending.lock().unwrap_or_else(|e| e.into_inner()));
-            sources.append(&mut c.pending_sources.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut pending = c.pending.lock().unwrap_or_else(|e| e.into_inner());
+            let mut new = c.pending_sources.lock().unwrap_or_else(|e| e.into_inner());
+            into.append(&mut pending);
+            sources.append(&mut new);
         }
     }
 

@@ -146,6 +146,7 @@ where
         let mut new_sources: Vec<PendingSource<Op::In>> = Vec::new();
         let route = &mut self.route;
         let cores = shared.cores.len();
+        let skew = shared.config.max_source_skew;
         let mut watermark: Timestamp = 0;
         let mut spins = 0u32;
         loop {
@@ -168,6 +169,21 @@ where
                 .filter(|s| !s.ended)
                 .map(|s| s.watermark)
                 .min();
+            // What the core's sources align with: the slowest source whose
+            // events reach this core, its own or another core's.
+            let aligned_low = if sources.is_empty() || processing_time {
+                None
+            } else {
+                let exchanged = inputs
+                    .iter()
+                    .filter(|c| c.exchange && !c.idle)
+                    .map(|c| c.watermark)
+                    .min();
+                match (sources_low, exchanged) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            };
             let mut i = 0;
             while i < inputs.len() {
                 let (before, rest) = inputs.split_at_mut(i);
@@ -250,8 +266,12 @@ where
             let mut s = 0;
             while s < sources.len() {
                 let src = &mut sources[s];
+                // A source far ahead of the slowest one waits: its events
+                // would only wait in open windows.
+                let ahead = aligned_low.is_some_and(|low| src.watermark > low.saturating_add(skew));
                 let step = pump(
                     src,
+                    ahead,
                     core,
                     cores,
                     batch,
@@ -379,13 +399,15 @@ struct Step {
     done: bool,
 }
 
-/// Reads one batch from `src` (unless its exchange still holds events),
+/// Reads one batch from `src` (unless its exchange still holds events, or
+/// it is `ahead` of the slowest source by more than the allowed skew),
 /// processes the events that stay on this core, stages the others, sends
 /// what it can, and moves the source's watermark.
 #[allow(clippy::too_many_arguments)]
 #[inline]
 fn pump<Op: Operator, R: Route<Op::In>, E: Emit<Op::Out>>(
     src: &mut SourceInput<Op::In>,
+    ahead: bool,
     core: usize,
     cores: usize,
     batch: usize,
@@ -412,7 +434,7 @@ where
         step.stalled = true;
         return step;
     }
-    if !src.ended {
+    if !src.ended && !ahead {
         src.buf.clear();
         let status = src.split.read(&mut src.buf, batch);
         let n = src.buf.len();

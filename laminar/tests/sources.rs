@@ -305,3 +305,126 @@ fn event_time_windows_from_a_source_see_no_late_events() {
     assert_eq!(total, 40_000);
     assert_eq!(out.len(), 400 * 4, "400 windows of 100 ms, 4 keys each");
 }
+
+/// Events `from..to`, timestamp = seq, read `per_read` at a time; after
+/// each read, `lead` records how far this split's newest event is ahead of
+/// the newest event the other split has read.
+struct Paced {
+    next: u64,
+    to: u64,
+    per_read: usize,
+    pause: std::time::Duration,
+    mine: Arc<std::sync::atomic::AtomicU64>,
+    other: Arc<std::sync::atomic::AtomicU64>,
+    lead: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Split<Ev> for Paced {
+    fn read(&mut self, buf: &mut Vec<Ev>, max: usize) -> Read {
+        use std::sync::atomic::Ordering::SeqCst;
+        std::thread::sleep(self.pause);
+        for _ in 0..max.min(self.per_read) {
+            if self.next == self.to {
+                return Read::End;
+            }
+            buf.push(Ev {
+                key: self.next % 16,
+                seq: self.next,
+            });
+            self.mine.store(self.next, SeqCst);
+            self.lead
+                .fetch_max(self.next.saturating_sub(self.other.load(SeqCst)), SeqCst);
+            self.next += 1;
+        }
+        Read::More
+    }
+}
+
+#[test]
+fn a_fast_source_waits_for_a_slow_one_within_the_skew() {
+    use std::sync::atomic::AtomicU64;
+    // Both splits cover the same span of event time; the slow one takes a
+    // pause before each read. Without alignment the fast one reads all of
+    // its events at once and every core holds them in open windows.
+    let pipeline = stream! {
+        Ev
+        -> event_time(|e| e.seq, lateness = 0ms)
+        -> key_by(|e| e.key)
+        -> window(tumbling(10ms))
+        -> aggregate(count())
+    };
+    let (a, b) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let lead = Arc::new(AtomicU64::new(0));
+    let split = |from, pause: u64, mine: &Arc<AtomicU64>, other: &Arc<AtomicU64>| Paced {
+        next: from,
+        to: from + 20_000,
+        per_read: 100,
+        pause: std::time::Duration::from_micros(pause),
+        mine: mine.clone(),
+        other: other.clone(),
+        lead: lead.clone(),
+    };
+    let rt = Runtime::builder()
+        .cores(2)
+        .max_source_skew(std::time::Duration::from_millis(500))
+        .build(pipeline)
+        .unwrap();
+    // The fast split only records its lead; the slow one records nothing.
+    let fast = split(0, 0, &a, &b);
+    let mut slow = split(0, 200, &b, &a);
+    slow.lead = Arc::new(AtomicU64::new(0));
+    rt.attach(source::from_splits(vec![fast, slow]));
+    let mut out = Vec::new();
+    let (report, out) = within(60, "paced sources", move || {
+        let r = rt.finish_into(&mut out).unwrap();
+        (r, out)
+    });
+    assert_eq!(report.late(), 0);
+    assert_eq!(out.iter().map(|w| w.value).sum::<u64>(), 40_000);
+    let lead = lead.load(std::sync::atomic::Ordering::SeqCst);
+    // The skew, plus what is read before a pause takes effect: a batch on
+    // each side and the watermark on its way through the exchange.
+    assert!(
+        lead <= 500 + 3 * 256,
+        "the fast source ran {lead} ms of event time ahead of the slow one"
+    );
+}
+
+/// Splits 0 and 1 of the same span of event time; splitting for core 1
+/// takes a while, so that core 0 reads and sends before core 1 has its
+/// split.
+struct SlowToSplit;
+
+impl source::Source<Ev> for SlowToSplit {
+    type Split = source::IterSplit<std::iter::Map<std::ops::Range<u64>, fn(u64) -> Ev>>;
+
+    fn split(&mut self, core: usize, _cores: usize) -> Self::Split {
+        if core == 1 {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        source::iter((0..20_000).map(mod_4 as fn(u64) -> Ev))
+    }
+}
+
+#[test]
+fn a_core_gets_its_split_with_the_channels_into_it() {
+    // Were the channels from core 0 to reach core 1 before core 1's own
+    // split, core 1's watermark would follow core 0's source alone, and
+    // its own split's first events would all be late.
+    let pipeline = stream! {
+        Ev
+        -> event_time(|e| e.seq, lateness = 0ms)
+        -> key_by(|e| e.key)
+        -> window(tumbling(100ms))
+        -> aggregate(count())
+    };
+    let rt = Runtime::builder().cores(2).build(pipeline).unwrap();
+    rt.attach(SlowToSplit);
+    let mut out = Vec::new();
+    let (report, out) = within(60, "slow split", move || {
+        let r = rt.finish_into(&mut out).unwrap();
+        (r, out)
+    });
+    assert_eq!(report.late(), 0);
+    assert_eq!(out.iter().map(|w| w.value).sum::<u64>(), 40_000);
+}
