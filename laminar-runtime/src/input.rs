@@ -35,7 +35,7 @@ pub struct Input<T: Send + 'static, R> {
     senders: Vec<Sender<T>>,
     /// Per core, the batch being filled by a `submit_iter`; empty between
     /// calls.
-    staging: Vec<Vec<T>>,
+    staging: Vec<Lane<T>>,
     route: R,
     shared: Arc<Shared<T>>,
     clock: HandleClock,
@@ -98,7 +98,7 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             .map(|core| shared.open_channel(core))
             .collect();
         Input {
-            staging: senders.iter().map(|_| Vec::new()).collect(),
+            staging: senders.iter().map(|_| Lane::default()).collect(),
             senders,
             route,
             shared,
@@ -318,16 +318,19 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                     let _ = self.broadcast_locked(wm);
                 }
             }
-            let staged = &mut self.staging[core];
-            if staged.capacity() == 0 {
-                *staged = self.senders[core].batch_vec(&|| shared.stop_waiting(), &|| {
-                    shared.cores[core].waker.notify()
-                });
+            // One check per event: `room` is 0 both when the batch is full
+            // and when the lane has no vector yet.
+            if self.staging[core].room == 0
+                && let Err(refused) = self.refill(core, admitted)
+            {
+                // This event was taken from the iterator and is not the one
+                // the error hands back.
+                self.senders[core].shared.refused.add(1);
+                return Err(refused);
             }
-            staged.push(event);
-            if staged.len() >= self.senders[core].batch_max {
-                self.send_core(core, admitted)?;
-            }
+            let lane = &mut self.staging[core];
+            lane.staged.push(event);
+            lane.room -= 1;
         }
         self.send_staged(admitted)
     }
@@ -357,12 +360,49 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     }
 }
 
+/// One core's batch being filled.
+struct Lane<T> {
+    staged: Vec<T>,
+    /// Events that still fit: 0 when full, and when there is no vector.
+    room: usize,
+}
+
+impl<T> Default for Lane<T> {
+    fn default() -> Self {
+        Lane {
+            staged: Vec::new(),
+            room: 0,
+        }
+    }
+}
+
 /// The batch path's sends, which need no route: `Held` calls them too.
 impl<T: Send + 'static, R> Input<T, R> {
+    /// Sends `core`'s full batch, if any, and takes a vector for the next.
+    #[cold]
+    fn refill(&mut self, core: usize, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
+        if !self.staging[core].staged.is_empty() {
+            self.send_core(core, admitted)?;
+        }
+        let shared = &self.shared;
+        let tx = &mut self.senders[core];
+        let vec = tx.batch_vec(&|| shared.stop_waiting(), &|| {
+            shared.cores[core].waker.notify()
+        });
+        // An unallocated vector means the runtime failed or is closing;
+        // the push that follows allocates, and the send that follows
+        // refuses the batch.
+        self.staging[core] = Lane {
+            room: tx.batch_max.max(1),
+            staged: vec,
+        };
+        Ok(())
+    }
+
     /// Sends every core's partial batch.
     fn send_staged(&mut self, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
         for core in 0..self.senders.len() {
-            if !self.staging[core].is_empty() {
+            if !self.staging[core].staged.is_empty() {
                 self.send_core(core, admitted)?;
             }
         }
@@ -373,7 +413,7 @@ impl<T: Send + 'static, R> Input<T, R> {
     /// for credit, the first event comes back in the error and the others
     /// are counted as refused.
     fn send_core(&mut self, core: usize, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
-        let batch = core::mem::take(&mut self.staging[core]);
+        let batch = core::mem::take(&mut self.staging[core]).staged;
         let n = batch.len();
         let shared = &self.shared;
         let tx = &mut self.senders[core];
@@ -411,7 +451,7 @@ impl<T: Send + 'static, R> Drop for Held<'_, T, R> {
         // takes back the event a refusal would return, so it counts as
         // refused with the rest.
         for core in 0..input.senders.len() {
-            if !input.staging[core].is_empty()
+            if !input.staging[core].staged.is_empty()
                 && input.send_core(core, &mut Admitted::default()).is_err()
             {
                 input.senders[core].shared.refused.add(1);

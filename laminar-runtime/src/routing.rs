@@ -35,38 +35,53 @@ pub fn key_hash<K: Hash + ?Sized>(key: &K) -> u64 {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct KeyGroups {
-    count: u32,
+    /// log2 of the number of groups, which is a power of two so that no
+    /// step of routing divides.
+    shift: u32,
 }
 
 impl KeyGroups {
     /// 256 groups: fine enough to balance up to a few dozen cores, coarse
     /// enough that moving a group moves a useful amount of state.
-    pub const DEFAULT: KeyGroups = KeyGroups { count: 256 };
+    pub const DEFAULT: KeyGroups = KeyGroups { shift: 8 };
 
-    /// A partition into `count` groups (at least 1).
+    /// A partition into `count` groups, rounded up to a power of two (at
+    /// least 1, at most 2^31).
+    ///
+    /// ```
+    /// use laminar_runtime::routing::KeyGroups;
+    /// assert_eq!(KeyGroups::new(1000).count(), 1024);
+    /// assert_eq!(KeyGroups::new(0).count(), 1);
+    /// ```
     pub const fn new(count: u32) -> Self {
+        let count = if count > 1 << 31 { 1 << 31 } else { count };
         KeyGroups {
-            count: if count == 0 { 1 } else { count },
+            shift: count.next_power_of_two().trailing_zeros(),
         }
     }
 
     /// Number of key groups.
     pub const fn count(self) -> u32 {
-        self.count
+        1 << self.shift
     }
 
-    /// The key group of a hash. Uses the high bits (multiply-shift), because
-    /// FxHash mixes its input into the high bits of the product.
+    /// The key group of a hash. Uses the high bits, because FxHash mixes
+    /// its input into the high bits of the product.
     #[inline]
     pub const fn group_of_hash(self, hash: u64) -> u32 {
-        (((hash >> 32) * self.count as u64) >> 32) as u32
+        if self.shift == 0 {
+            0
+        } else {
+            (hash >> (64 - self.shift)) as u32
+        }
     }
 
     /// The core that owns `group` when there are `cores` cores: groups are
-    /// dealt out in contiguous ranges of near-equal size.
+    /// dealt out in contiguous ranges of near-equal size. A multiply and a
+    /// shift: this runs for every event routed.
     #[inline]
     pub const fn core_of_group(self, group: u32, cores: usize) -> usize {
-        ((group as u64 * cores as u64) / self.count as u64) as usize
+        ((group as u64 * cores as u64) >> self.shift) as usize
     }
 
     /// The core that owns `key`.

@@ -133,7 +133,7 @@ fn pseudo_random_keys_are_balanced() {
 
 #[test]
 fn every_group_has_one_core_and_groups_are_dealt_evenly() {
-    for groups in [KeyGroups::DEFAULT, KeyGroups::new(7), KeyGroups::new(1000)] {
+    for groups in [KeyGroups::DEFAULT, KeyGroups::new(8), KeyGroups::new(1024)] {
         for cores in 1..=16usize {
             let mut per_core = vec![0u32; cores];
             let mut last = 0usize;
