@@ -79,6 +79,7 @@ pub(crate) fn channel<T>(
 ) -> (Sender<T>, Receiver<T>) {
     let (tx, rx) = spsc::channel(capacity);
     let (spare_tx, spare_rx) = spsc::channel(SPARE_BATCHES);
+    let lane = Arc::new(Lane::default());
     let cap = tx.capacity();
     let exclusive = exclusive.clamp(1, cap);
     let shared = Arc::new(ChannelShared {
@@ -104,10 +105,13 @@ pub(crate) fn channel<T>(
             batch_max: exclusive.min(BATCH),
             stock: Vec::new(),
             warmed: false,
+            lane: lane.clone(),
         },
         Receiver {
             rx,
             spare: spare_tx,
+            lane,
+            stolen: Vec::new(),
             shared,
             watermark: 0,
             last_active: std::time::Instant::now(),
@@ -141,6 +145,9 @@ pub(crate) struct Sender<T> {
     /// This channel's batch vectors not yet in circulation.
     stock: Vec<Vec<T>>,
     warmed: bool,
+    /// Single submits wait here until the core takes them or they fill a
+    /// batch.
+    pub(crate) lane: Arc<Lane<T>>,
 }
 
 impl<T> Sender<T> {
@@ -289,6 +296,16 @@ impl<T> Sender<T> {
         failed: &impl Fn() -> bool,
         wake: &impl Fn(),
     ) -> Result<(), Vec<T>> {
+        self.push_batch(events, failed, wake, true)
+    }
+
+    fn push_batch(
+        &mut self,
+        events: Vec<T>,
+        failed: &impl Fn() -> bool,
+        wake: &impl Fn(),
+        count: bool,
+    ) -> Result<(), Vec<T>> {
         let n = events.len();
         if n == 0 {
             return Ok(());
@@ -315,7 +332,9 @@ impl<T> Sender<T> {
             // the ring's slots.
             unreachable!("a credit was held for a full ring");
         }
-        self.shared.submitted.add(n as u64);
+        if count {
+            self.shared.submitted.add(n as u64);
+        }
         Ok(())
     }
 
@@ -354,6 +373,18 @@ impl<T> Sender<T> {
             unreachable!("a credit was held for a full ring");
         }
         self.shared.submitted.add(events as u64);
+    }
+
+    /// Sends `events` like [`send_batch_locked`](Self::send_batch_locked),
+    /// for a lane's events, which were counted as submitted when they
+    /// entered the lane.
+    pub(crate) fn send_lane_locked(
+        &mut self,
+        events: Vec<T>,
+        failed: &impl Fn() -> bool,
+        wake: &impl Fn(),
+    ) -> Result<(), Vec<T>> {
+        self.push_batch(events, failed, wake, false)
     }
 
     #[cold]
@@ -399,6 +430,44 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+/// Where single `submit`s of a handle wait for their core, one lane per
+/// channel. The handle appends under the lock; the core takes the whole
+/// lane (swapping in an empty vector) whenever it has caught up with the
+/// channel's ring, or the handle moves it into the ring as one batch when
+/// it is full, when a watermark must follow it, or on `flush`. So a single
+/// event costs a lock and a push instead of a ring message, and waits no
+/// longer than it would have in the ring: a core with work takes the lane
+/// right after the ring, a core without work is woken by the first event.
+#[derive(Debug)]
+pub(crate) struct Lane<T> {
+    pub(crate) events: std::sync::Mutex<Vec<T>>,
+    /// Events in the lane, for the core to look at without the lock (and
+    /// for the sleep check: written before the handle's wake-up fence).
+    pub(crate) len: crate::sync::AtomicUsize,
+}
+
+impl<T> Default for Lane<T> {
+    fn default() -> Self {
+        Lane {
+            events: std::sync::Mutex::new(Vec::new()),
+            len: crate::sync::AtomicUsize::new(0),
+        }
+    }
+}
+
+impl<T> Lane<T> {
+    /// The lane's events, locked (a poisoned lock still holds them).
+    pub(crate) fn lock(&self) -> std::sync::MutexGuard<'_, Vec<T>> {
+        self.events.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the lane holds events, without the lock.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len.load(Ordering::Acquire) == 0
+    }
+}
+
 /// The worker's end of a channel.
 #[derive(Debug)]
 pub(crate) struct Receiver<T> {
@@ -406,6 +475,10 @@ pub(crate) struct Receiver<T> {
     /// Sends emptied batch vectors back to the sender; one that does not
     /// fit (the sender has plenty) is dropped.
     pub(crate) spare: Producer<Vec<T>>,
+    /// The handle's single submits (see [`Lane`]).
+    pub(crate) lane: Arc<Lane<T>>,
+    /// An empty vector to swap into the lane when taking it.
+    pub(crate) stolen: Vec<T>,
     pub(crate) shared: Arc<ChannelShared>,
     /// The highest watermark this channel has carried.
     pub(crate) watermark: Timestamp,
@@ -422,7 +495,31 @@ impl<T> Receiver<T> {
     /// True once the sender is done and every item has been taken. Reads the
     /// state before the ring: a `CLOSED` seen here orders every push before it.
     pub(crate) fn is_finished(&mut self) -> bool {
-        self.shared.is_closed() && self.rx.is_empty()
+        self.shared.is_closed() && self.rx.is_empty() && self.lane.is_empty()
+    }
+
+    /// Takes the lane's events into [`stolen`](Self::stolen), if the ring
+    /// is empty: the lane is newer than the ring, so it goes after it. The
+    /// check is made under the lane's lock, which the handle holds while it
+    /// moves the lane into the ring. Returns how many it took.
+    pub(crate) fn take_lane(&mut self) -> usize {
+        if self.lane.is_empty() {
+            return 0;
+        }
+        let Ok(mut lane) = self.lane.events.try_lock() else {
+            // The handle is at it: next pass.
+            return 0;
+        };
+        if !self.rx.is_empty() {
+            return 0;
+        }
+        if self.stolen.capacity() < lane.capacity() {
+            // The first take: from then on the two vectors trade places.
+            self.stolen.reserve(lane.capacity());
+        }
+        core::mem::swap(&mut *lane, &mut self.stolen);
+        self.lane.len.store(0, Ordering::Release);
+        self.stolen.len()
     }
 
     /// Called when the channel is finished: loans go back to the pool.

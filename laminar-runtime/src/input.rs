@@ -2,13 +2,13 @@
 //! any number of threads can submit without a lock: give each thread its own
 //! handle ([`Input::clone`] opens fresh rings).
 
-use crate::channel::{NoCredit, Sender};
+use crate::channel::{Lane, NoCredit, Sender};
 use crate::config::Policy;
 use crate::error::SubmitError;
 use crate::message::{Message, Timestamp};
 use crate::routing::Route;
 use crate::shared::Shared;
-use crate::sync::Arc;
+use crate::sync::{Arc, Ordering};
 
 /// Submits events of type `T`, routed by `R`.
 ///
@@ -33,9 +33,11 @@ use crate::sync::Arc;
 /// ```
 pub struct Input<T: Send + 'static, R> {
     senders: Vec<Sender<T>>,
+    /// Each channel's lane, where single submits wait (see `Lane`).
+    lanes: Vec<Arc<Lane<T>>>,
     /// Per core, the batch being filled by a `submit_iter`; empty between
     /// calls.
-    staging: Vec<Lane<T>>,
+    staging: Vec<Staged<T>>,
     route: R,
     shared: Arc<Shared<T>>,
     clock: HandleClock,
@@ -98,7 +100,8 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
             .map(|core| shared.open_channel(core))
             .collect();
         Input {
-            staging: senders.iter().map(|_| Lane::default()).collect(),
+            staging: senders.iter().map(|_| Staged::default()).collect(),
+            lanes: senders.iter().map(|tx| tx.lane.clone()).collect(),
             senders,
             route,
             shared,
@@ -141,9 +144,13 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
 
     /// Sends the watermark the handle's clock says is due, if any.
     fn send_due_watermark(&mut self) {
-        if let Some(wm) = self.clock.due(self.route.out_of_orderness())
-            && self.lock_all()
-        {
+        if let Some(wm) = self.clock.due(self.route.out_of_orderness()) {
+            // The watermark follows every event it covers, those waiting
+            // in the lanes included.
+            self.flush();
+            if !self.lock_all() {
+                return;
+            }
             // A failure here means the runtime is closing or failed; the
             // next submit reports it.
             let _ = self.broadcast_locked(wm);
@@ -151,11 +158,22 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         }
     }
 
-    /// Routes `event` to its core and enqueues it. Under the `Drop` policy a
-    /// full core discards the event, counts it, and says so:
-    /// [`Admission::Dropped`]. Under `Error` the event comes back in
-    /// [`SubmitError::Backpressure`]. Once a core has failed, every submit
-    /// returns [`SubmitError::Failed`] with the event, whatever the policy.
+    /// Routes `event` to its core and enqueues it.
+    ///
+    /// Under `Block` (the default), the event waits in the handle's lane
+    /// for its core, with no ring message of its own: the core takes the
+    /// lane's events as soon as it has caught up with the events before
+    /// them (a core with nothing to do is woken by the first), and a full
+    /// lane (as many as one batch) goes to the core as one batch. So an
+    /// event waits no longer than it would in the ring, and a burst of
+    /// single submits crosses in batches. [`flush`](Self::flush) moves the
+    /// lanes into the rings at once.
+    ///
+    /// Under the `Drop` policy a full core discards the event, counts it,
+    /// and says so: [`Admission::Dropped`]. Under `Error` the event comes
+    /// back in [`SubmitError::Backpressure`]. Once a core has failed, every
+    /// submit returns [`SubmitError::Failed`] with the event, whatever the
+    /// policy.
     #[inline]
     pub fn submit(&mut self, event: T) -> Result<Admission, SubmitError<T>> {
         if self.shared.is_failed() {
@@ -164,6 +182,53 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         let cores = self.senders.len();
         let core = self.route.core_of(&event, cores);
         let ts = self.route.timestamp(&event);
+        let outcome = if self.shared.config.policy == Policy::Block {
+            self.stage(core, event).map(|()| Admission::Queued)
+        } else {
+            self.send_one(core, event)
+        };
+        if let Some(ts) = ts
+            && self.clock.observe(ts)
+        {
+            self.send_due_watermark();
+        }
+        outcome
+    }
+
+    /// `submit` under `Block`: into the lane, and the lane into the ring
+    /// once it holds a batch.
+    #[inline]
+    fn stage(&mut self, core: usize, event: T) -> Result<(), SubmitError<T>> {
+        let lane = &self.lanes[core];
+        let tx = &mut self.senders[core];
+        let mut staged = lane.lock();
+        if tx.shared.is_closed() {
+            drop(staged);
+            return Err(gave_up(&self.shared, event));
+        }
+        let was_empty = staged.is_empty();
+        if staged.capacity() == 0 {
+            staged.reserve_exact(tx.batch_max);
+        }
+        staged.push(event);
+        tx.shared.submitted.add(1);
+        if staged.len() >= tx.batch_max {
+            move_lane(&self.shared, core, tx, lane, &mut staged);
+        } else {
+            lane.len.store(staged.len(), Ordering::Release);
+        }
+        drop(staged);
+        if was_empty {
+            // A core asleep learns of the lane here (the length was
+            // written before this wake-up's fence).
+            self.shared.cores[core].waker.notify();
+        }
+        Ok(())
+    }
+
+    /// `submit` under `Drop` and `Error`: each event on its own through the
+    /// ring, so that it is admitted, dropped or handed back at once.
+    fn send_one(&mut self, core: usize, event: T) -> Result<Admission, SubmitError<T>> {
         let tx = &mut self.senders[core];
         if !tx.lock() {
             return Err(gave_up(&self.shared, event));
@@ -177,7 +242,7 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         );
         tx.unlock();
         shared.cores[core].waker.notify();
-        let outcome = match result {
+        match result {
             Ok(()) => Ok(Admission::Queued),
             Err(NoCredit::Dropped) => Ok(Admission::Dropped { core }),
             Err(NoCredit::Rejected(m)) => Err(SubmitError::Backpressure {
@@ -185,13 +250,32 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                 core,
             }),
             Err(NoCredit::Failed(m)) => Err(gave_up(shared, unwrap_event(m))),
-        };
-        if let Some(ts) = ts
-            && self.clock.observe(ts)
-        {
-            self.send_due_watermark();
         }
-        outcome
+    }
+
+    /// Moves the events waiting in the handle's lanes (single `submit`s
+    /// under `Block`) into the cores' rings now, instead of when a core
+    /// takes them or a lane fills. Events do not wait in a lane longer
+    /// than in a ring, so this is rarely needed; `submit_iter`,
+    /// `advance_watermark` and every watermark the handle sends do it
+    /// first, so that order holds.
+    pub fn flush(&mut self) {
+        for core in 0..self.senders.len() {
+            let lane = &self.lanes[core];
+            if lane.is_empty() {
+                continue;
+            }
+            let mut staged = lane.lock();
+            if !staged.is_empty() {
+                move_lane(
+                    &self.shared,
+                    core,
+                    &mut self.senders[core],
+                    lane,
+                    &mut staged,
+                );
+            }
+        }
     }
 
     /// Submits every event of `events`, holding each core's channel once for
@@ -209,6 +293,8 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
     ) -> Result<Admitted, SubmitError<T>> {
         let mut events = events.into_iter();
         let shared = self.shared.clone();
+        // Single submits made before go first.
+        self.flush();
         if shared.is_failed() || !self.lock_all() {
             return match events.next() {
                 Some(e) => Err(gave_up(&shared, e)),
@@ -318,19 +404,19 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
                     let _ = self.broadcast_locked(wm);
                 }
             }
-            // One check per event: `room` is 0 both when the batch is full
-            // and when the lane has no vector yet.
-            if self.staging[core].room == 0
-                && let Err(refused) = self.refill(core, admitted)
-            {
-                // This event was taken from the iterator and is not the one
-                // the error hands back.
-                self.senders[core].shared.refused.add(1);
-                return Err(refused);
+            // `room` is 0 when the lane has no vector yet, and reaches 0
+            // again when its batch is full, which then goes at once (not
+            // when the next event comes: a sender refused on credit must
+            // not have taken one more event from the iterator).
+            if self.staging[core].room == 0 {
+                self.refill(core);
             }
             let lane = &mut self.staging[core];
             lane.staged.push(event);
             lane.room -= 1;
+            if lane.room == 0 {
+                self.send_core(core, admitted)?;
+            }
         }
         self.send_staged(admitted)
     }
@@ -341,6 +427,7 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
         &mut self,
         watermark: Timestamp,
     ) -> Result<(), SubmitError<Timestamp>> {
+        self.flush();
         if self.shared.is_failed() || !self.lock_all() {
             return Err(gave_up(&self.shared, watermark));
         }
@@ -361,15 +448,15 @@ impl<T: Send + 'static, R: Route<T>> Input<T, R> {
 }
 
 /// One core's batch being filled.
-struct Lane<T> {
+struct Staged<T> {
     staged: Vec<T>,
     /// Events that still fit: 0 when full, and when there is no vector.
     room: usize,
 }
 
-impl<T> Default for Lane<T> {
+impl<T> Default for Staged<T> {
     fn default() -> Self {
-        Lane {
+        Staged {
             staged: Vec::new(),
             room: 0,
         }
@@ -378,12 +465,9 @@ impl<T> Default for Lane<T> {
 
 /// The batch path's sends, which need no route: `Held` calls them too.
 impl<T: Send + 'static, R> Input<T, R> {
-    /// Sends `core`'s full batch, if any, and takes a vector for the next.
+    /// Takes a vector for `core`'s next batch.
     #[cold]
-    fn refill(&mut self, core: usize, admitted: &mut Admitted) -> Result<(), SubmitError<T>> {
-        if !self.staging[core].staged.is_empty() {
-            self.send_core(core, admitted)?;
-        }
+    fn refill(&mut self, core: usize) {
         let shared = &self.shared;
         let tx = &mut self.senders[core];
         let vec = tx.batch_vec(&|| shared.stop_waiting(), &|| {
@@ -392,11 +476,10 @@ impl<T: Send + 'static, R> Input<T, R> {
         // An unallocated vector means the runtime failed or is closing;
         // the push that follows allocates, and the send that follows
         // refuses the batch.
-        self.staging[core] = Lane {
+        self.staging[core] = Staged {
             room: tx.batch_max.max(1),
             staged: vec,
         };
-        Ok(())
     }
 
     /// Sends every core's partial batch.
@@ -437,6 +520,34 @@ impl<T: Send + 'static, R> Input<T, R> {
             }
         }
     }
+}
+
+/// Sends a lane's events to its core as one batch, the lane locked (so
+/// that the core cannot take events that follow the ones in flight). If the
+/// channel is closed or the runtime fails while it waits for credit, the
+/// events stay in the lane: the core takes them before it ends, or counts
+/// them as abandoned.
+fn move_lane<T: Send + 'static>(
+    shared: &Shared<T>,
+    core: usize,
+    tx: &mut Sender<T>,
+    lane: &Lane<T>,
+    staged: &mut Vec<T>,
+) {
+    if !tx.lock() {
+        lane.len.store(staged.len(), Ordering::Release);
+        return;
+    }
+    let failed = || shared.stop_waiting();
+    let wake = || shared.cores[core].waker.notify();
+    let fresh = tx.batch_vec(&failed, &wake);
+    let full = core::mem::replace(staged, fresh);
+    if let Err(back) = tx.send_lane_locked(full, &failed, &wake) {
+        *staged = back;
+    }
+    lane.len.store(staged.len(), Ordering::Release);
+    tx.unlock();
+    shared.cores[core].waker.notify();
 }
 
 /// Every channel of a handle, held for one `submit_iter`; released on drop,

@@ -129,6 +129,10 @@ pub struct CoreReport {
     pub messages: u64,
     /// Times the worker parked for lack of work.
     pub parks: u64,
+    /// Events the core took from input handles' lanes, where single
+    /// submits wait (see [`Input::submit`](crate::Input::submit)), rather
+    /// than from their rings; they hold no credit.
+    pub from_lanes: u64,
 }
 
 impl CoreReport {
@@ -160,6 +164,7 @@ impl CoreReport {
             batches: 0,
             messages: 0,
             parks: 0,
+            from_lanes: 0,
         }
     }
 }

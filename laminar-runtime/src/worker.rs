@@ -239,6 +239,21 @@ where
                         Message::End => {}
                     }
                 }
+                if n < batch {
+                    // Caught up with the ring: the handle's single submits
+                    // waiting in its lane come next.
+                    let taken = ch.take_lane();
+                    if taken > 0 {
+                        let mut stolen = core::mem::take(&mut ch.stolen);
+                        for e in stolen.drain(..) {
+                            report.events_in += 1;
+                            op.on_event(e, &mut out);
+                        }
+                        ch.stolen = stolen;
+                        work += taken;
+                        report.from_lanes += taken as u64;
+                    }
+                }
                 if n > 0 {
                     ch.shared.credits.release(credits);
                     report.batches += 1;
@@ -378,7 +393,9 @@ where
                             || shared.cores[core].has_pending.load(Ordering::Acquire)
                             || inputs
                                 .iter_mut()
-                                .any(|c| !c.rx.is_empty() || c.shared.is_closed())
+                                .any(|c| {
+                                    !c.rx.is_empty() || !c.lane.is_empty() || c.shared.is_closed()
+                                })
                             || out.out.can_flush()
                             || out.late_out.can_flush()
                     });
