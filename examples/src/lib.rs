@@ -6,3 +6,5 @@
 
 pub mod driver;
 pub mod nexmark;
+#[cfg(feature = "metrics")]
+pub mod scrape;

@@ -60,6 +60,8 @@ pub mod ingress;
 mod input;
 pub mod key;
 pub mod message;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod operator;
 mod outbox;
 mod output;

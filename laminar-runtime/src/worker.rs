@@ -149,6 +149,8 @@ where
         let skew = shared.config.max_source_skew;
         let mut watermark: Timestamp = 0;
         let mut spins = 0u32;
+        #[cfg(feature = "metrics")]
+        let mut metrics = crate::metrics::CoreMetrics::new(core);
         loop {
             if processing_time {
                 advance(&mut watermark, now_ms(), op, &mut out);
@@ -355,6 +357,12 @@ where
                 shared.fail(core, Cause::State(e));
                 break;
             }
+            #[cfg(feature = "metrics")]
+            if metrics.due() {
+                let depth = inputs.iter_mut().map(|c| c.rx.len()).sum();
+                let ingress = shared.ingress_totals(core);
+                metrics.record(report, out.emitted, out.late, &ingress, depth, watermark);
+            }
             if work > 0 {
                 spins = 0;
                 continue;
@@ -401,6 +409,15 @@ where
                     });
             }
         }
+        #[cfg(feature = "metrics")]
+        metrics.record(
+            report,
+            out.emitted,
+            out.late,
+            &shared.ingress_totals(core),
+            0,
+            watermark,
+        );
         report.events_out = out.emitted;
         report.late = out.late;
         report.partly_late = out.partly_late;
