@@ -1,0 +1,213 @@
+//! timely dataflow: each worker reads its share of the bids in its own
+//! source operator (every `workers`-th bid, so each share is in time
+//! order), as timely programs read their input; the stateless queries are
+//! timely's `map` and `filter`; the windowed ones exchange `(auction,
+//! price, time)` by auction to a `unary_frontier` operator that keeps a map
+//! per pane (as the hand loop does) and emits a window once the input
+//! frontier has passed its end. Timestamps are event times: a source's batch carries the time
+//! of its first bid and spans [`TIME_STEP`] of event time.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use ::timely::Config;
+use ::timely::container::CapacityContainerBuilder;
+use ::timely::dataflow::channels::pact::{Exchange, Pipeline};
+use ::timely::dataflow::operators::Capability;
+use ::timely::dataflow::operators::generic::Operator;
+use ::timely::dataflow::operators::generic::operator::source;
+use ::timely::dataflow::operators::vec::{Filter, Map};
+use ::timely::dataflow::{Scope, StreamVec};
+use laminar_examples::nexmark::Bid;
+use rustc_hash::FxHashMap;
+
+use super::{Digest, Query, Row, SLIDE, TIME_STEP, WINDOW};
+use crate::nexmark::{q2_selects, to_euros};
+
+/// Runs `query` over `bids` on `workers` timely workers (threads of one
+/// process), from starting them to joining them.
+pub fn run(query: Query, bids: &Arc<[Bid]>, workers: usize) -> Option<Digest> {
+    let bids = Arc::clone(bids);
+    let guards = ::timely::execute(Config::process(workers), move |worker| {
+        let digest = Rc::new(RefCell::new(Digest::default()));
+        let sink = Rc::clone(&digest);
+        let bids = Arc::clone(&bids);
+        worker.dataflow::<u64, _, _>(move |scope| {
+            let bids = share(scope, bids);
+            match query {
+                Query::Q0 => digest_into(bids, sink),
+                Query::Q1 => {
+                    let euros = bids.map(|b| Bid {
+                        price: to_euros(b.price),
+                        ..b
+                    });
+                    digest_into(euros, sink);
+                }
+                Query::Q2 => {
+                    let selected = bids.filter(q2_selects).map(|b| (b.auction, b.price));
+                    digest_into(selected, sink);
+                }
+                Query::Q5 => {
+                    let counts = per_window(bids, "Q5", SLIDE, 0, |n, _| *n += 1, |n, m| *n += m);
+                    digest_into(counts, sink);
+                }
+                Query::Q7 => {
+                    let max = |max: &mut u64, price| *max = (*max).max(price);
+                    let maxima = per_window(bids, "Q7", WINDOW, 0, max, max);
+                    digest_into(maxima, sink);
+                }
+            }
+        });
+        while worker.has_dataflows() {
+            worker.step_or_park(None);
+        }
+        digest.take()
+    })
+    .expect("timely starts its workers");
+    let mut total = Digest::default();
+    for worker in guards.join() {
+        total.merge(worker.expect("a timely worker finished"));
+    }
+    Some(total)
+}
+
+/// This worker's share of the bids: every `peers`-th from its index, in
+/// batches of [`TIME_STEP`] of event time, each at the time of its first
+/// bid; one batch per activation.
+fn share<'s>(scope: Scope<'s, u64>, bids: Arc<[Bid]>) -> StreamVec<'s, u64, Bid> {
+    let (index, peers) = (scope.index(), scope.peers());
+    source::<_, CapacityContainerBuilder<Vec<Bid>>, _, _>(scope, "Bids", move |cap, info| {
+        let activator = scope.activator_for(info.address);
+        let mut cap = Some(cap);
+        let mut next = index;
+        move |output| {
+            let Some(c) = cap.as_mut() else { return };
+            if let Some(first) = bids.get(next) {
+                c.downgrade(&first.date_time);
+                let until = first.date_time + TIME_STEP;
+                let mut session = output.session(&*c);
+                while let Some(b) = bids.get(next).filter(|b| b.date_time < until) {
+                    session.give(*b);
+                    next += peers;
+                }
+            }
+            if next < bids.len() {
+                activator.activate();
+            } else {
+                cap = None;
+            }
+        }
+    })
+}
+
+/// A pane of [`per_window`]: its start, the capability its windows' results
+/// go out at (the end of the first window that contains it), and an
+/// aggregate per auction.
+struct Pane {
+    start: u64,
+    cap: Capability<u64>,
+    accs: FxHashMap<u64, u64>,
+}
+
+/// Exchanges the bids by auction and aggregates their prices per auction
+/// in windows [`WINDOW`] long sliding by `slide`, aligned to time 0: each
+/// bid is folded (`fold`, from `init`) into its pane, a slide long, and a
+/// window, once the input frontier has passed its end, is its panes merged
+/// (`merge`); emits `(auction, window start, aggregate)`. As the hand loop
+/// does, but panes are looked up by start (the input of two workers
+/// interleaves) and a window waits for the frontier.
+fn per_window<'s>(
+    bids: StreamVec<'s, u64, Bid>,
+    name: &str,
+    slide: u64,
+    init: u64,
+    fold: impl Fn(&mut u64, u64) + 'static,
+    merge: impl Fn(&mut u64, u64) + 'static,
+) -> StreamVec<'s, u64, (u64, u64, u64)> {
+    let by_auction = Exchange::new(|x: &(u64, u64, u64)| x.0);
+    bids.map(|b| (b.auction, b.price, b.date_time))
+        .unary_frontier::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
+            by_auction,
+            name,
+            move |_cap, _info| {
+                let mut panes: Vec<Pane> = Vec::new();
+                let mut pool: Vec<FxHashMap<u64, u64>> = Vec::new();
+                let mut merged: FxHashMap<u64, u64> = FxHashMap::default();
+                // The earliest window not emitted yet.
+                let mut next = 0;
+                move |(input, frontier), output| {
+                    let port = output.output_index();
+                    input.for_each(|cap, data| {
+                        for (auction, price, t) in data.drain(..) {
+                            let start = t - t % slide;
+                            let i = match panes.iter().rposition(|p| p.start == start) {
+                                Some(i) => i,
+                                None => {
+                                    panes.push(Pane {
+                                        start,
+                                        cap: cap.delayed(&(start + slide), port),
+                                        accs: pool.pop().unwrap_or_default(),
+                                    });
+                                    panes.len() - 1
+                                }
+                            };
+                            fold(panes[i].accs.entry(auction).or_insert(init), price);
+                        }
+                    });
+                    // Every window that contains a pane and has ended, in
+                    // order; each pane is freed after its last window.
+                    while let Some(earliest) = panes.iter().map(|p| p.start).min() {
+                        next = next.max((earliest + slide).saturating_sub(WINDOW));
+                        let end = next + WINDOW;
+                        if frontier.less_than(&end) {
+                            break;
+                        }
+                        let mut cap = None;
+                        for p in panes.iter().filter(|p| p.start < end) {
+                            if slide == WINDOW {
+                                // The window is this one pane.
+                                let mut session = output.session(&p.cap);
+                                for (&auction, &acc) in &p.accs {
+                                    session.give((auction, next, acc));
+                                }
+                            } else {
+                                for (&auction, &acc) in &p.accs {
+                                    merge(merged.entry(auction).or_insert(init), acc);
+                                }
+                                cap = Some(&p.cap);
+                            }
+                        }
+                        if let Some(cap) = cap {
+                            let mut session = output.session(cap);
+                            for (auction, acc) in merged.drain() {
+                                session.give((auction, next, acc));
+                            }
+                        }
+                        next += slide;
+                        panes.retain_mut(|p| {
+                            if p.start >= next {
+                                return true;
+                            }
+                            let mut accs = std::mem::take(&mut p.accs);
+                            accs.clear();
+                            pool.push(accs);
+                            false
+                        });
+                    }
+                }
+            },
+        )
+}
+
+/// Digests the stream's rows into `digest`, on this worker.
+fn digest_into<R: Row + 'static>(stream: StreamVec<'_, u64, R>, digest: Rc<RefCell<Digest>>) {
+    stream.sink(Pipeline, "Digest", move |(input, _frontier)| {
+        let mut digest = digest.borrow_mut();
+        input.for_each(|_cap, rows| {
+            for r in rows.drain(..) {
+                digest.add(r.row());
+            }
+        });
+    });
+}
