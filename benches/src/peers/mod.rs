@@ -19,6 +19,7 @@ use laminar_examples::nexmark::Bid;
 
 pub mod hand;
 pub mod laminar_rt;
+pub mod panes;
 pub mod renoir;
 pub mod timely;
 
@@ -143,13 +144,25 @@ pub const SYSTEMS: &[System] = &[
         name: "renoir, 1 replica",
         family: Family::Renoir,
         cores: 1,
-        run: |q, bids| renoir::run(q, bids, 1),
+        run: |q, bids| renoir::run(q, bids, 1, renoir::Windows::Panes),
     },
     System {
         name: "renoir, 2 replicas",
         family: Family::Renoir,
         cores: 2,
-        run: |q, bids| renoir::run(q, bids, 2),
+        run: |q, bids| renoir::run(q, bids, 2, renoir::Windows::Panes),
+    },
+    System {
+        name: "renoir, 1 replica, its own windows",
+        family: Family::Renoir,
+        cores: 1,
+        run: |q, bids| renoir::run(q, bids, 1, renoir::Windows::Own),
+    },
+    System {
+        name: "renoir, 2 replicas, its own windows",
+        family: Family::Renoir,
+        cores: 2,
+        run: |q, bids| renoir::run(q, bids, 2, renoir::Windows::Own),
     },
 ];
 

@@ -2,9 +2,9 @@
 //! source operator (every `workers`-th bid, so each share is in time
 //! order), as timely programs read their input; the stateless queries are
 //! timely's `map` and `filter`; the windowed ones exchange `(auction,
-//! price, time)` by auction to a `unary_frontier` operator that keeps a map
-//! per pane (as the hand loop does) and emits a window once the input
-//! frontier has passed its end. Timestamps are event times: a source's batch carries the time
+//! price, time)` by auction to a `unary_frontier` operator that aggregates
+//! them by pane ([`Panes`], as the hand loop does) and emits a window once
+//! the input frontier has passed its end. Timestamps are event times: a source's batch carries the time
 //! of its first bid and spans [`TIME_STEP`] of event time.
 
 use std::cell::RefCell;
@@ -20,8 +20,8 @@ use ::timely::dataflow::operators::generic::operator::source;
 use ::timely::dataflow::operators::vec::{Filter, Map};
 use ::timely::dataflow::{Scope, StreamVec};
 use laminar_examples::nexmark::Bid;
-use rustc_hash::FxHashMap;
 
+use super::panes::Panes;
 use super::{Digest, Query, Row, SLIDE, TIME_STEP, WINDOW};
 use crate::nexmark::{q2_selects, to_euros};
 
@@ -49,12 +49,11 @@ pub fn run(query: Query, bids: &Arc<[Bid]>, workers: usize) -> Option<Digest> {
                     digest_into(selected, sink);
                 }
                 Query::Q5 => {
-                    let counts = per_window(bids, "Q5", SLIDE, 0, |n, _| *n += 1, |n, m| *n += m);
+                    let counts = per_window(bids, "Q5", Panes::counts(SLIDE));
                     digest_into(counts, sink);
                 }
                 Query::Q7 => {
-                    let max = |max: &mut u64, price| *max = (*max).max(price);
-                    let maxima = per_window(bids, "Q7", WINDOW, 0, max, max);
+                    let maxima = per_window(bids, "Q7", Panes::maxima(WINDOW));
                     digest_into(maxima, sink);
                 }
             }
@@ -101,29 +100,15 @@ fn share<'s>(scope: Scope<'s, u64>, bids: Arc<[Bid]>) -> StreamVec<'s, u64, Bid>
     })
 }
 
-/// A pane of [`per_window`]: its start, the capability its windows' results
-/// go out at (the end of the first window that contains it), and an
-/// aggregate per auction.
-struct Pane {
-    start: u64,
-    cap: Capability<u64>,
-    accs: FxHashMap<u64, u64>,
-}
-
 /// Exchanges the bids by auction and aggregates their prices per auction
-/// in windows [`WINDOW`] long sliding by `slide`, aligned to time 0: each
-/// bid is folded (`fold`, from `init`) into its pane, a slide long, and a
-/// window, once the input frontier has passed its end, is its panes merged
-/// (`merge`); emits `(auction, window start, aggregate)`. As the hand loop
-/// does, but panes are looked up by start (the input of two workers
-/// interleaves) and a window waits for the frontier.
+/// and window with [`Panes`]: a window is emitted, as `(auction, window
+/// start, aggregate)`, once the input frontier has passed its end, at the
+/// capability of its first pane (made at that pane's end, which is no later
+/// than the window's).
 fn per_window<'s>(
     bids: StreamVec<'s, u64, Bid>,
     name: &str,
-    slide: u64,
-    init: u64,
-    fold: impl Fn(&mut u64, u64) + 'static,
-    merge: impl Fn(&mut u64, u64) + 'static,
+    panes: Panes,
 ) -> StreamVec<'s, u64, (u64, u64, u64)> {
     let by_auction = Exchange::new(|x: &(u64, u64, u64)| x.0);
     bids.map(|b| (b.auction, b.price, b.date_time))
@@ -131,69 +116,32 @@ fn per_window<'s>(
             by_auction,
             name,
             move |_cap, _info| {
-                let mut panes: Vec<Pane> = Vec::new();
-                let mut pool: Vec<FxHashMap<u64, u64>> = Vec::new();
-                let mut merged: FxHashMap<u64, u64> = FxHashMap::default();
-                // The earliest window not emitted yet.
-                let mut next = 0;
+                let mut panes = panes;
+                // A capability per pane, by the pane's start.
+                let mut caps: Vec<(u64, Capability<u64>)> = Vec::new();
                 move |(input, frontier), output| {
                     let port = output.output_index();
                     input.for_each(|cap, data| {
                         for (auction, price, t) in data.drain(..) {
-                            let start = t - t % slide;
-                            let i = match panes.iter().rposition(|p| p.start == start) {
-                                Some(i) => i,
-                                None => {
-                                    panes.push(Pane {
-                                        start,
-                                        cap: cap.delayed(&(start + slide), port),
-                                        accs: pool.pop().unwrap_or_default(),
-                                    });
-                                    panes.len() - 1
-                                }
-                            };
-                            fold(panes[i].accs.entry(auction).or_insert(init), price);
+                            if let Some(start) = panes.add(auction, price, t) {
+                                caps.push((start, cap.delayed(&(start + panes.slide()), port)));
+                            }
                         }
                     });
-                    // Every window that contains a pane and has ended, in
-                    // order; each pane is freed after its last window.
-                    while let Some(earliest) = panes.iter().map(|p| p.start).min() {
-                        next = next.max((earliest + slide).saturating_sub(WINDOW));
-                        let end = next + WINDOW;
+                    while let Some((start, end)) = panes.next_window() {
                         if frontier.less_than(&end) {
                             break;
                         }
-                        let mut cap = None;
-                        for p in panes.iter().filter(|p| p.start < end) {
-                            if slide == WINDOW {
-                                // The window is this one pane.
-                                let mut session = output.session(&p.cap);
-                                for (&auction, &acc) in &p.accs {
-                                    session.give((auction, next, acc));
-                                }
-                            } else {
-                                for (&auction, &acc) in &p.accs {
-                                    merge(merged.entry(auction).or_insert(init), acc);
-                                }
-                                cap = Some(&p.cap);
-                            }
-                        }
-                        if let Some(cap) = cap {
-                            let mut session = output.session(cap);
-                            for (auction, acc) in merged.drain() {
-                                session.give((auction, next, acc));
-                            }
-                        }
-                        next += slide;
-                        panes.retain_mut(|p| {
-                            if p.start >= next {
-                                return true;
-                            }
-                            let mut accs = std::mem::take(&mut p.accs);
-                            accs.clear();
-                            pool.push(accs);
-                            false
-                        });
+                        let (_, cap) = caps
+                            .iter()
+                            .filter(|(s, _)| (start..end).contains(s))
+                            .min_by_key(|(s, _)| *s)
+                            .expect("a window to emit has a pane");
+                        let mut session = output.session(cap);
+                        panes.emit_next(|row| session.give(row));
+                        drop(session);
+                        let kept = panes.earliest().unwrap_or(u64::MAX);
+                        caps.retain(|(s, _)| *s >= kept);
                     }
                 }
             },
