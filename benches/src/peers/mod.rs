@@ -274,3 +274,48 @@ pub fn q5_windows(t: u64) -> impl Iterator<Item = u64> {
 pub fn q7_window(t: u64) -> u64 {
     t - t % WINDOW
 }
+
+#[cfg(test)]
+mod tests {
+    use laminar_examples::nexmark::{DEFAULT_RATE, bids};
+
+    use super::*;
+
+    /// Every system gives the hand loop's output on every query it can
+    /// express, on 1 and 2 cores: what the bench asserts on each timed run,
+    /// here on few bids.
+    #[test]
+    fn every_system_agrees_with_the_hand_loop() {
+        let bids: Arc<[Bid]> = bids(60_000, DEFAULT_RATE).into();
+        for query in Query::ALL {
+            let expected = hand::run(query, &bids).expect("the hand loop runs every query");
+            assert!(expected.rows > 0, "{} has rows", query.name());
+            for system in SYSTEMS {
+                if let Some(got) = (system.run)(query, &bids) {
+                    assert_eq!(got, expected, "{} on {}", system.name, query.name());
+                }
+            }
+        }
+    }
+
+    /// A digest tells apart outputs that differ in one field of one row,
+    /// and does not depend on the order of the rows.
+    #[test]
+    fn digest_is_of_the_multiset_of_rows() {
+        let rows = [[1, 2, 3, 0], [4, 5, 6, 0], [7, 8, 9, 0]];
+        let digest = |rows: &[[u64; 4]]| {
+            let mut d = Digest::default();
+            rows.iter().for_each(|&r| d.add(r));
+            d
+        };
+        let mut reversed = rows;
+        reversed.reverse();
+        assert_eq!(digest(&rows), digest(&reversed));
+        let mut changed = rows;
+        changed[1][2] += 1;
+        assert_ne!(digest(&rows), digest(&changed));
+        let mut swapped = rows;
+        swapped[0].swap(0, 1);
+        assert_ne!(digest(&rows), digest(&swapped));
+    }
+}
