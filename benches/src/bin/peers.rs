@@ -16,7 +16,8 @@
 //! different system each round. The tables give, per system and query,
 //! the median events/s over the rounds, and the medians of the ratios
 //! taken within each round to Laminar's runtime and to timely on as many
-//! cores: those ratios are what the machine's swings cancel out of.
+//! cores, and to the hand loop: those ratios are what the machine's swings
+//! cancel out of.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -120,6 +121,7 @@ fn main() {
             "÷ Laminar runtime through an input handle on as many cores",
         ),
         (Family::Timely, "÷ timely on as many workers"),
+        (Family::Hand, "÷ the hand-written loop"),
     ] {
         println!("\n## Same-run speed ratio {title} (median of the per-round ratios)\n");
         table(&queries, |qi, si| {

@@ -74,7 +74,8 @@ pub struct System {
     /// The row's name.
     pub name: &'static str,
     /// Its family: the ratios compare a system with the [`Family::Runtime`]
-    /// and the [`Family::Timely`] entries of the same `cores`.
+    /// and the [`Family::Timely`] entries of the same `cores`, and with the
+    /// [`Family::Hand`] one.
     pub family: Family,
     /// Threads (cores, workers, replicas) it spreads the query over.
     pub cores: usize,
@@ -86,7 +87,7 @@ pub struct System {
 /// What a system is, for the ratio columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
-    /// A hand-written loop.
+    /// A hand-written loop: the reference of the third ratio column.
     Hand,
     /// Laminar's fused chain, driven on the calling thread.
     Chain,
