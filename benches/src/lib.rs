@@ -3,4 +3,6 @@
 
 pub mod fusion;
 pub mod nexmark;
+#[cfg(feature = "peers")]
+pub mod peers;
 pub mod spsc;
