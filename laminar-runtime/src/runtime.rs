@@ -468,6 +468,42 @@ impl<P: Pipeline> Runtime<P> {
         }
     }
 
+    /// True once every source attached so far has ended (each core read
+    /// its split to its end and handed on what it read), when none was
+    /// attached, and when a core failed (then no source goes on; `finish`
+    /// returns the error). Results may still be on their way out: drain,
+    /// or `finish`, to have them all.
+    ///
+    /// ```
+    /// # use laminar_runtime::{operator::{Emit, Operator}, pipeline::Pipeline, routing::RoundRobin, Runtime};
+    /// # struct Id; impl Operator for Id { type In = u64; type Out = u64;
+    /// #   fn on_event<E: Emit<u64>>(&mut self, e: u64, o: &mut E) { o.emit(e) } }
+    /// # struct P; impl Pipeline for P { type In = u64; type Out = u64; type Op = Id; type Route = RoundRobin;
+    /// #   fn route(&self) -> RoundRobin { RoundRobin::default() } fn instantiate(&self, _: usize) -> Id { Id } }
+    /// use laminar_runtime::source;
+    /// let mut rt = Runtime::builder().cores(2).build(P)?;
+    /// rt.attach(source::from_fn(|core, cores| (core as u64..100_000).step_by(cores)));
+    /// let mut sum = 0;
+    /// let mut buf = Vec::new();
+    /// // Fold results as they come, without keeping them.
+    /// while !rt.sources_done() {
+    ///     rt.drain(&mut buf);
+    ///     sum += buf.drain(..).sum::<u64>();
+    /// }
+    /// rt.finish_into(&mut buf)?;
+    /// sum += buf.drain(..).sum::<u64>();
+    /// assert_eq!(sum, (0..100_000).sum());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn sources_done(&self) -> bool {
+        self.shared.is_failed()
+            || self
+                .shared
+                .sources_live
+                .load(crate::sync::Ordering::Acquire)
+                == 0
+    }
+
     /// The handle that reads the pipeline's results, from any thread. Once
     /// taken, the workers wait for it (backpressure); dropped, the results
     /// that follow are discarded and counted as unread. Without it,

@@ -53,6 +53,8 @@ pub(crate) struct Shared<T> {
     /// Set when the runtime is dropped without `finish`: cores stop reading
     /// their sources.
     cancelled: AtomicBool,
+    /// Splits attached and not yet ended (or dropped).
+    pub(crate) sources_live: crate::sync::AtomicUsize,
     failure: Mutex<Option<(usize, Cause)>>,
 }
 
@@ -77,6 +79,7 @@ impl<T> Shared<T> {
             closed: AtomicBool::new(false),
             failed: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
+            sources_live: crate::sync::AtomicUsize::new(0),
             failure: Mutex::new(None),
         }
     }
@@ -123,6 +126,7 @@ impl<T> Shared<T> {
     /// the channels' first events.
     pub(crate) fn add_source(&self, core: usize, source: PendingSource<T>, from: Vec<Receiver<T>>) {
         let c = &self.cores[core];
+        self.sources_live.fetch_add(1, Ordering::AcqRel);
         let mut pending = c.pending.lock().unwrap_or_else(|e| e.into_inner());
         let mut sources = c.pending_sources.lock().unwrap_or_else(|e| e.into_inner());
         pending.extend(from);

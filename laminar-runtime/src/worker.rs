@@ -158,7 +158,10 @@ where
             if shared.is_failed() {
                 break;
             }
-            if shared.is_cancelled() {
+            if shared.is_cancelled() && !sources.is_empty() {
+                shared
+                    .sources_live
+                    .fetch_sub(sources.len(), Ordering::AcqRel);
                 sources.clear();
             }
             shared.take_pending(core, &mut inputs, &mut new_sources);
@@ -305,6 +308,7 @@ where
                     // Dropping the exchange closes its channels: the other
                     // cores see this source end.
                     drop(sources.swap_remove(s));
+                    shared.sources_live.fetch_sub(1, Ordering::AcqRel);
                     watermarks_moved = true;
                     continue;
                 }

@@ -150,7 +150,10 @@ where
             .expect("runtime");
         feed(&rt, bids, from_source);
         let mut rows = Vec::new();
-        rt.finish_into(&mut rows).expect("finish");
+        let report = rt.finish_into(&mut rows).expect("finish");
+        if std::env::var_os("SCALING_REPORT").is_some() {
+            eprintln!("{report}");
+        }
         check_rows(&rows)
     }
 }

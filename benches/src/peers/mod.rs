@@ -130,6 +130,30 @@ pub const SYSTEMS: &[System] = &[
         run: |q, bids| laminar_rt::runtime(q, bids, 2),
     },
     System {
+        name: "Laminar runtime, 1 core, source, rows drained by the caller",
+        family: Family::Laminar,
+        cores: 1,
+        run: |q, bids| laminar_rt::source(q, bids, 1),
+    },
+    System {
+        name: "Laminar runtime, 2 cores, source, rows drained by the caller",
+        family: Family::Laminar,
+        cores: 2,
+        run: |q, bids| laminar_rt::source(q, bids, 2),
+    },
+    System {
+        name: "Laminar runtime, 1 core, source, rows digested in the core",
+        family: Family::Laminar,
+        cores: 1,
+        run: |q, bids| laminar_rt::source_digesting(q, bids, 1),
+    },
+    System {
+        name: "Laminar runtime, 2 cores, source, rows digested in the cores",
+        family: Family::Laminar,
+        cores: 2,
+        run: |q, bids| laminar_rt::source_digesting(q, bids, 2),
+    },
+    System {
         name: "timely, 1 worker",
         family: Family::Timely,
         cores: 1,
