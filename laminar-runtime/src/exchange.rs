@@ -20,16 +20,16 @@ pub(crate) struct Exchange<T> {
     senders: Vec<Option<Sender<T>>>,
     /// Per destination core, events in the order they were staged.
     staged: Vec<Vec<T>>,
-    /// The last watermark every destination got.
-    watermark: Timestamp,
+    /// Per destination core, the last watermark it got.
+    watermarks: Vec<Timestamp>,
 }
 
 impl<T: Send + 'static> Exchange<T> {
     pub(crate) fn new(senders: Vec<Option<Sender<T>>>) -> Self {
         Exchange {
             staged: senders.iter().map(|_| Vec::new()).collect(),
+            watermarks: senders.iter().map(|_| 0).collect(),
             senders,
-            watermark: 0,
         }
     }
 
@@ -70,27 +70,31 @@ impl<T: Send + 'static> Exchange<T> {
         clear
     }
 
-    /// Sends `watermark` to every other core, after everything staged (so
-    /// call it only when [`flush`](Self::flush) left nothing). True when
-    /// every core has it; else try again later. Sending it again to a core
-    /// that has it is harmless: a channel's watermark only rises.
+    /// Sends `watermark` to every other core that has nothing staged for
+    /// it (a watermark follows the events it covers). True when every core
+    /// has it; else try again later. A destination whose ring is full does
+    /// not hold the watermark back from the others: each core's alignment
+    /// and windows follow it as soon as their own channel is clear.
     pub(crate) fn send_watermark(&mut self, watermark: Timestamp, shared: &Shared<T>) -> bool {
-        if watermark <= self.watermark {
-            return true;
-        }
         let mut all = true;
-        for (core, tx) in self.senders.iter_mut().enumerate() {
+        let destinations = self
+            .senders
+            .iter_mut()
+            .zip(&self.staged)
+            .zip(&mut self.watermarks);
+        for (core, ((tx, staged), sent)) in destinations.enumerate() {
             let Some(tx) = tx else { continue };
-            if tx.try_reserve(1) {
+            if watermark <= *sent {
+                continue;
+            }
+            if staged.is_empty() && tx.try_reserve(1) {
                 tx.push_reserved(Message::Watermark(watermark), 0);
                 tx.publish();
                 shared.cores[core].waker.notify();
+                *sent = watermark;
             } else {
                 all = false;
             }
-        }
-        if all {
-            self.watermark = watermark;
         }
         all
     }

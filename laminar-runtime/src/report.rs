@@ -129,6 +129,12 @@ pub struct CoreReport {
     pub messages: u64,
     /// Times the worker parked for lack of work.
     pub parks: u64,
+    /// Turns a source of this core was not read because it was more than
+    /// `max_source_skew` ahead of the slowest source reaching the core.
+    pub skew_waits: u64,
+    /// Turns a source of this core was not read because another core's
+    /// exchange ring had no room for what it had read before.
+    pub exchange_stalls: u64,
     /// Events the core took from input handles' lanes, where single
     /// submits wait (see [`Input::submit`](crate::Input::submit)), rather
     /// than from their rings; they hold no credit.
@@ -164,6 +170,8 @@ impl CoreReport {
             batches: 0,
             messages: 0,
             parks: 0,
+            skew_waits: 0,
+            exchange_stalls: 0,
             from_lanes: 0,
         }
     }

@@ -289,6 +289,7 @@ where
                 // A source far ahead of the slowest one waits: its events
                 // would only wait in open windows.
                 let ahead = aligned_low.is_some_and(|low| src.watermark > low.saturating_add(skew));
+                report.skew_waits += u64::from(ahead && !src.ended);
                 let step = pump(
                     src,
                     ahead,
@@ -303,6 +304,7 @@ where
                 );
                 work += step.read;
                 stalled |= step.stalled;
+                report.exchange_stalls += u64::from(step.stalled);
                 watermarks_moved |= step.watermark_moved;
                 if step.done {
                     // Dropping the exchange closes its channels: the other
@@ -522,8 +524,7 @@ where
             step.watermark_moved = true;
         }
     }
-    if !step.stalled
-        && let Some(x) = &mut src.exchange
+    if let Some(x) = &mut src.exchange
         && !x.send_watermark(src.watermark, shared)
     {
         step.stalled = true;

@@ -153,6 +153,12 @@ where
         let report = rt.finish_into(&mut rows).expect("finish");
         if std::env::var_os("SCALING_REPORT").is_some() {
             eprintln!("{report}");
+            for c in &report.cores {
+                eprintln!(
+                    "core {}: skew waits {}, exchange stalls {}, parks {}",
+                    c.core, c.skew_waits, c.exchange_stalls, c.parks
+                );
+            }
         }
         check_rows(&rows)
     }
