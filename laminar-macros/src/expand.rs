@@ -88,7 +88,9 @@ mod tests {
             "{out}"
         );
         assert!(
-            out.contains("aligned_window (10000u64 , 2000u64 , 0u64 ,"),
+            out.contains(
+                "aligned_window (:: laminar :: __private :: Fixed :: < 10000u64 , 2000u64 > , 0u64 ,"
+            ),
             "{out}"
         );
         assert!(!out.contains("DurationCheck"), "{out}");
@@ -120,6 +122,10 @@ mod tests {
             "{out}"
         );
         assert!(out.contains(". slide_within ("), "{out}");
+        assert!(
+            out.contains("aligned_window (:: laminar :: __private :: Dynamic :: new ("),
+            "{out}"
+        );
         assert_eq!(out.matches(". check_durations (").count(), 2, "{out}");
         assert!(!out.contains("compile_error"), "{out}");
     }

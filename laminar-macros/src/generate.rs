@@ -161,8 +161,20 @@ fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
     };
     let method = Ident::new(w.shape.spec.method, w.name.span());
     if !check.used {
-        // Literals only: constants, as they always were.
-        let passed = w.shape.spec.pass.iter().filter_map(|&i| durations.get(i));
+        // Literals only: constants, and a window's size and slide are its
+        // geometry's type, so that its arithmetic divides by constants.
+        let passed: Vec<&TokenStream> = w
+            .shape
+            .spec
+            .pass
+            .iter()
+            .filter_map(|&i| durations.get(i))
+            .collect();
+        let passed = if w.shape.spec.geometry {
+            vec![quote_spanned!(span=> ::laminar::__private::Fixed::<#(#passed),*>)]
+        } else {
+            passed.into_iter().cloned().collect()
+        };
         return quote_spanned! {span=>
             let #aggs = #p.aggs();
             let #p = #p.#method(#(#passed,)* #lateness, #emit, #made);
@@ -183,7 +195,19 @@ fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
         let (size, slide) = (names.get(size)?, names.get(slide)?);
         Some(quote_spanned!(span=> #c.slide_within(#size, #slide);))
     });
-    let passed = w.shape.spec.pass.iter().filter_map(|&i| names.get(i));
+    let passed: Vec<TokenStream> = w
+        .shape
+        .spec
+        .pass
+        .iter()
+        .filter_map(|&i| names.get(i))
+        .map(ToTokens::to_token_stream)
+        .collect();
+    let passed = if w.shape.spec.geometry {
+        vec![quote_spanned!(span=> ::laminar::__private::Dynamic::new(#(#passed),*))]
+    } else {
+        passed
+    };
     let late = Ident::new("__laminar_late", Span::mixed_site().located_at(span));
     let (open, close) = check.finish(p);
     quote_spanned! {span=>

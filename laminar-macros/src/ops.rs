@@ -403,6 +403,11 @@ pub struct WindowSpec {
     /// The builder method's duration parameters, before the allowed
     /// lateness, the emit policy and the aggregate: indexes into `args`.
     pub pass: &'static [usize],
+    /// Whether the `pass` durations go as one window geometry (size and
+    /// slide): a `Fixed::<SIZE, SLIDE>` type when both are literals, so
+    /// that the window's arithmetic divides by constants, else a
+    /// `Dynamic::new(size, slide)` value.
+    pub geometry: bool,
     /// `(size, slide)`: indexes of two arguments where the second must not
     /// exceed the first.
     pub within: Option<(usize, usize)>,
@@ -417,6 +422,7 @@ pub const WINDOWS: &[WindowSpec] = &[
         args: &["size"],
         method: "aligned_window",
         pass: &[0, 0],
+        geometry: true,
         within: None,
         usage: "tumbling(10s)",
     },
@@ -425,6 +431,7 @@ pub const WINDOWS: &[WindowSpec] = &[
         args: &["size", "slide"],
         method: "aligned_window",
         pass: &[0, 1],
+        geometry: true,
         within: Some((0, 1)),
         usage: "sliding(10s, 2s)",
     },
@@ -433,6 +440,7 @@ pub const WINDOWS: &[WindowSpec] = &[
         args: &["gap"],
         method: "session_window",
         pass: &[0],
+        geometry: false,
         within: None,
         usage: "session(30s)",
     },

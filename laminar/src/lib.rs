@@ -72,6 +72,7 @@ pub mod dsl {
     pub use laminar_runtime::stage::builder::{Builder, source};
     pub use laminar_runtime::window::aggregate::{Aggs, Avg, Count, First, Last, Max, Min, Sum};
     pub use laminar_runtime::window::aligned::AlignedWindow;
+    pub use laminar_runtime::window::geometry::{Dynamic, Fixed};
     pub use laminar_runtime::window::session::SessionWindow;
     pub use laminar_runtime::window::{NoKey, NoTime};
 }
@@ -88,5 +89,6 @@ pub mod __private {
     pub use laminar_runtime::stage::{Identity, Then};
     pub use laminar_runtime::window::aggregate::Aggs;
     pub use laminar_runtime::window::duration::DurationCheck;
+    pub use laminar_runtime::window::geometry::{Dynamic, Fixed};
     pub use laminar_runtime::window::{EmitPolicy, NoKey, NoTime};
 }

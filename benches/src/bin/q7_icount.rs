@@ -19,44 +19,7 @@ use rustc_hash::FxHashMap;
 const N: usize = 1_000_000;
 const WINDOW: u64 = 10_000;
 
-/// Folds one result `(auction, window start, max)` into an
-/// order-independent digest.
-#[inline]
-fn mix(auction: u64, start: u64, max: u64) -> u64 {
-    let h = auction.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(17)
-        ^ start.wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
-        ^ max.wrapping_mul(0x1656_67B1_9E37_79F9).rotate_left(31);
-    h.wrapping_mul(0xFF51_AFD7_ED55_8CCD)
-}
-
-/// Counts results and digests them, storing nothing.
-#[derive(Default, Debug, PartialEq, Eq, Clone, Copy)]
-struct Digest {
-    results: u64,
-    sum: u64,
-}
-
-impl Emit<Windowed<u64, Option<u64>>> for Digest {
-    #[inline]
-    fn emit(&mut self, w: Windowed<u64, Option<u64>>) {
-        assert_eq!(w.end - w.start, WINDOW);
-        let max = w.value.expect("a window with bids has a max");
-        self.results += 1;
-        self.sum = self.sum.wrapping_add(mix(w.key, w.start, max));
-    }
-}
-
-impl Emit<Windowed<(), Option<u64>>> for Digest {
-    #[inline]
-    fn emit(&mut self, w: Windowed<(), Option<u64>>) {
-        self.emit(Windowed {
-            key: 0,
-            start: w.start,
-            end: w.end,
-            value: w.value,
-        });
-    }
-}
+type Digest = laminar_benches::nexmark::Digest<WINDOW>;
 
 /// One core's q7 chain over `bids`, watermarks as an input handle sends
 /// them.
@@ -78,8 +41,7 @@ fn hand(bids: &[Bid]) -> Digest {
         if b.date_time >= end {
             assert!(b.date_time >= start, "bids are in time order");
             for (&auction, &max) in &maxima {
-                out.results += 1;
-                out.sum = out.sum.wrapping_add(mix(auction, start, max));
+                out.add(auction, start, max);
             }
             maxima.clear();
             start = b.date_time - b.date_time % WINDOW;
@@ -89,8 +51,7 @@ fn hand(bids: &[Bid]) -> Digest {
         *m = (*m).max(b.price);
     }
     for (&auction, &max) in &maxima {
-        out.results += 1;
-        out.sum = out.sum.wrapping_add(mix(auction, start, max));
+        out.add(auction, start, max);
     }
     out
 }
@@ -119,8 +80,7 @@ fn all_loop(bids: &[Bid]) -> Digest {
         if b.date_time >= end {
             assert!(b.date_time >= start, "bids are in time order");
             if let Some((s, m)) = window.take() {
-                out.results += 1;
-                out.sum = out.sum.wrapping_add(mix(0, s, m));
+                out.add(0, s, m);
             }
             start = b.date_time - b.date_time % WINDOW;
             end = start + WINDOW;
@@ -131,8 +91,7 @@ fn all_loop(bids: &[Bid]) -> Digest {
         }
     }
     if let Some((s, m)) = window {
-        out.results += 1;
-        out.sum = out.sum.wrapping_add(mix(0, s, m));
+        out.add(0, s, m);
     }
     out
 }

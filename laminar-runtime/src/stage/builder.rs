@@ -44,6 +44,7 @@ use crate::time::{Clock, NoTime, ProcessingTime};
 use crate::window::aggregate::{Aggregate, Aggs};
 use crate::window::aligned::AlignedWindow;
 use crate::window::duration::{DurationCheck, DurationError};
+use crate::window::geometry::Geometry;
 use crate::window::session::SessionWindow;
 use crate::window::{EmitPolicy, IntoTimestamp, TimestampFn, Windowed};
 
@@ -161,28 +162,29 @@ impl<S, R, C, T, K, Tm> Builder<S, R, C, T, K, Tm> {
 
     /// `window(tumbling(size))` or `window(sliding(size, slide))` with its
     /// `aggregate(..)` (made from [`Builder::aggs`]): per key, in the
-    /// pipeline's time.
+    /// pipeline's time. The durations are `geometry`: a
+    /// [`Fixed`](crate::window::geometry::Fixed) when they were literals, a
+    /// [`Dynamic`](crate::window::geometry::Dynamic) otherwise.
     #[allow(clippy::type_complexity)]
     #[inline]
-    pub fn aligned_window<A>(
+    pub fn aligned_window<A, G>(
         self,
-        size: Timestamp,
-        slide: Timestamp,
+        geometry: G,
         allowed_lateness: Timestamp,
         emit: EmitPolicy,
         aggregate: A,
-    ) -> Next<S, R, C, AlignedWindow<T, K, Tm, A>, Windowed<K::Key, A::Out>, NoKey, Tm>
+    ) -> Next<S, R, C, AlignedWindow<T, K, Tm, A, G>, Windowed<K::Key, A::Out>, NoKey, Tm>
     where
         K: KeyOf<T>,
         Tm: Clock<T>,
         A: Aggregate<T>,
+        G: Geometry,
     {
         let op = AlignedWindow::new(
             self.key.clone(),
             self.time.clone(),
             aggregate,
-            size,
-            slide,
+            geometry,
             allowed_lateness,
             emit,
         );

@@ -4,17 +4,29 @@
 //! `gcd(size, slide)`: each event is added to exactly one pane (one hash
 //! lookup), and a window's result is the merge of its panes when it fires.
 //! A tumbling window is a sliding one with `slide == size`: one pane per
-//! window, and no merge at all.
+//! window, and no merge at all. The durations are a [`Geometry`]: constants
+//! when they were literals, so that the arithmetic below divides by
+//! constants only (see [`geometry`](super::geometry)).
 //!
-//! Panes live in a deque sorted by start. A pane is freed once every window
-//! that contains it is past its end plus the allowed lateness; its map goes
-//! back to a pool, so in steady state no window allocates. The pool is
-//! bounded so that memory falls back after a burst of keys: it keeps at
-//! most about twice as many spare maps as there were panes in use, reuses
-//! them oldest first, and a map that comes back holding far fewer keys
-//! than it has room for (see `room::oversized`) is shrunk to
-//! what it held. A map sized by a burst is thus given back after its next
-//! use.
+//! Panes are numbered (pane `n` starts at `n * pane`) and kept in a ring
+//! (a `VecDeque`) sorted by number, with a gap of up to `FILL` (64) panes
+//! between two of them filled with empty panes, so that in a stream with
+//! events in every few panes the ring holds consecutive numbers and pane
+//! `n` is at index `n - first`: found in O(1), with no search. (A pane
+//! beyond a larger gap, such as one far in the future, is found by binary
+//! search.) An event in the same pane as the one before it, the common
+//! case, does not even look there: that pane's accumulators are held
+//! outside the ring, in the operator itself, for as long as events keep
+//! coming to it on time (see [`AlignedWindow`]'s `hot`).
+//!
+//! A pane is freed once every window that contains it is past its end plus
+//! the allowed lateness; its map goes back to a pool, so in steady state no
+//! window allocates. The pool is bounded so that memory falls back after a
+//! burst of keys: it keeps at most about twice as many spare maps as there
+//! were panes in use, reuses them oldest first, and a map that comes back
+//! holding far fewer keys than it has room for (see `room::oversized`) is
+//! shrunk to what it held. A map sized by a burst is thus given back after
+//! its next use.
 
 use core::marker::PhantomData;
 use std::collections::VecDeque;
@@ -22,20 +34,24 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap;
 
 use super::aggregate::Aggregate;
-use super::{EmitPolicy, Windowed, gcd};
+use super::geometry::Geometry;
+use super::{EmitPolicy, Windowed};
 use crate::key::{Key, KeyOf};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::room::oversized;
 use crate::time::Clock;
 
-struct Pane<K, Acc> {
-    start: Timestamp,
-    /// The accumulators by key; empty when the key type is `()`.
-    accs: FxHashMap<K, Acc>,
-    /// The one accumulator when the key type is `()` (`window_all`): no
-    /// hash lookup per event.
-    unit: Option<Acc>,
+/// The largest gap between two panes that is filled with empty panes to
+/// keep the ring's numbers consecutive. An empty pane holds no map memory
+/// (a map allocates on its first key), only its slot in the ring.
+const FILL: u64 = 64;
+
+/// Whether `K` is `()`, so that a pane keeps one accumulator and not a
+/// map; a constant once monomorphised.
+#[inline(always)]
+fn is_unit<K: 'static>() -> bool {
+    core::any::TypeId::of::<K>() == core::any::TypeId::of::<()>()
 }
 
 /// The one key `()`, as `K`, when `K` is `()`.
@@ -44,65 +60,123 @@ fn unit_key<K: 'static>() -> Option<&'static K> {
     (&() as &'static dyn core::any::Any).downcast_ref::<K>()
 }
 
-impl<K: Key, Acc> Pane<K, Acc> {
-    /// Whether `K` is `()`, so that the pane keeps `unit` and not `accs`;
-    /// a constant once monomorphised.
-    #[inline(always)]
-    fn is_unit() -> bool {
-        core::any::TypeId::of::<K>() == core::any::TypeId::of::<()>()
+/// One pane's accumulators by key; the pane's number is kept beside them.
+struct Accs<K, Acc> {
+    /// The accumulators by key; empty when the key type is `()`.
+    map: FxHashMap<K, Acc>,
+    /// The one accumulator when the key type is `()` (`window_all`): no
+    /// hash lookup per event.
+    unit: Option<Acc>,
+}
+
+impl<K: Key, Acc> Accs<K, Acc> {
+    /// Nothing, and no memory.
+    #[inline]
+    fn empty() -> Self {
+        Accs {
+            map: FxHashMap::default(),
+            unit: None,
+        }
     }
 
     /// The accumulator of `key`, if any.
     fn get(&self, key: &K) -> Option<&Acc> {
-        if Self::is_unit() {
+        if is_unit::<K>() {
             self.unit.as_ref()
         } else {
-            self.accs.get(key)
+            self.map.get(key)
         }
     }
 
     /// Every key's accumulator.
     fn iter(&self) -> impl Iterator<Item = (&K, &Acc)> {
         let unit = unit_key::<K>().zip(self.unit.as_ref());
-        self.accs.iter().chain(unit)
+        self.map.iter().chain(unit)
+    }
+
+    /// Adds `event` to `key`'s accumulator. A map with no room yet takes a
+    /// spare one from `pool` before its first key.
+    #[inline(always)]
+    fn add<T, A: Aggregate<T, Acc = Acc>>(
+        &mut self,
+        agg: &A,
+        pool: &mut VecDeque<FxHashMap<K, Acc>>,
+        key: K,
+        event: &T,
+        ts: Timestamp,
+    ) {
+        if is_unit::<K>() {
+            match &mut self.unit {
+                Some(acc) => agg.add(acc, event, ts),
+                unit @ None => {
+                    let mut acc = agg.create();
+                    agg.add(&mut acc, event, ts);
+                    *unit = Some(acc);
+                }
+            }
+            return;
+        }
+        match self.map.get_mut(&key) {
+            Some(acc) => agg.add(acc, event, ts),
+            None => self.insert(agg, pool, key, event, ts),
+        }
+    }
+
+    /// [`Accs::add`] for a key not in the map yet: out of line, so that
+    /// the hot loop around `add` stays small.
+    #[inline(never)]
+    fn insert<T, A: Aggregate<T, Acc = Acc>>(
+        &mut self,
+        agg: &A,
+        pool: &mut VecDeque<FxHashMap<K, Acc>>,
+        key: K,
+        event: &T,
+        ts: Timestamp,
+    ) {
+        if self.map.capacity() == 0
+            && let Some(spare) = pool.pop_front()
+        {
+            self.map = spare;
+        }
+        let mut acc = agg.create();
+        agg.add(&mut acc, event, ts);
+        self.map.insert(key, acc);
     }
 }
 
-/// The pane the last on-time event went to, with what `on_event` derives
-/// from its start, so that the next event in the same pane (events mostly
-/// come in time order) needs no division and no pane lookup.
+struct Pane<K, Acc> {
+    /// Its number: it starts at `no * pane`.
+    no: u64,
+    accs: Accs<K, Acc>,
+}
+
+/// The pane the last on-time event went to, while its accumulators are
+/// held in [`AlignedWindow::hot`]: the next event with a timestamp in
+/// `start .. start + len` goes there with no division, no pane lookup and
+/// no check of the watermark.
 #[derive(Clone, Copy, Debug)]
 struct Current {
     /// The pane's start.
     start: Timestamp,
-    /// The pane's length, or 0 when there is no current pane: an event is
-    /// in it if `ts - start < len`, wrapping.
+    /// The pane's length (less at the very end of time, where
+    /// `start + pane` would overflow), or 0 when no pane is held: an event
+    /// is in it if `ts - start < len`, wrapping.
     len: Timestamp,
-    /// Its index in `panes`.
-    index: usize,
-    /// [`AlignedWindow::retain_until`] of it.
-    retain: Timestamp,
-    /// End of the earliest window that contains it.
-    first_end: Timestamp,
-    /// While the watermark is below this, an event in the pane is on time
-    /// and emits nothing: `first_end` under `OnClose` (a window's end is at
-    /// most its panes' `retain`), 0 under `OnUpdate`.
-    quiet_until: Timestamp,
+    /// The pane's number.
+    no: u64,
 }
 
 impl Current {
     const NONE: Current = Current {
         start: 0,
         len: 0,
-        index: 0,
-        retain: 0,
-        first_end: 0,
-        quiet_until: 0,
+        no: 0,
     };
 }
 
 /// The aligned-window operator: `window(tumbling(..))` or
-/// `window(sliding(..))` followed by `aggregate(..)`.
+/// `window(sliding(..))` followed by `aggregate(..)`, its durations `G`
+/// (see [`Geometry`]).
 ///
 /// A window is kept until the watermark reaches its end plus the allowed
 /// lateness; after that its result is final. An event is:
@@ -114,32 +188,45 @@ impl Current {
 ///   [`Emit::emit_partly_late`], so that no event is left out of a result
 ///   unreported. A tumbling window holds each event in one window, so an
 ///   event there is on time or late.
-pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
+pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>, G> {
     key: KF,
     clock: C,
     agg: A,
-    size: Timestamp,
-    slide: Timestamp,
-    pane: Timestamp,
+    geometry: G,
     lateness: Timestamp,
     emit: EmitPolicy,
+    /// The panes, by number ascending (see the module's docs).
     panes: VecDeque<Pane<KF::Key, A::Acc>>,
     /// Spare maps, reused oldest first so that each comes back, and is
     /// shrunk if oversized, within a few panes.
     pool: VecDeque<FxHashMap<KF::Key, A::Acc>>,
     scratch: FxHashMap<KF::Key, A::Acc>,
+    /// Which pane's accumulators are in `hot`.
     current: Current,
+    /// The accumulators of pane `current.no` while `current.len > 0`; its
+    /// slot in `panes` then holds empty ones (this field's, swapped). An
+    /// event goes here only if none of the pane's windows has fired yet
+    /// (and never under `OnUpdate`), so that it needs no check at all; the
+    /// pane is put back before anything else reads the panes.
+    hot: Accs<KF::Key, A::Acc>,
     watermark: Timestamp,
+    /// A watermark below this changes nothing: no window ends and no pane
+    /// is freed before it. At most the end of the earliest window not yet
+    /// fired that holds an event, and the first pane's release
+    /// (`retain_until`). (Panes that only fill a gap hold no event.)
+    next_due: Timestamp,
     _events: PhantomData<fn(T)>,
 }
 
 // By hand, without bounds: the key and clock are the user's closures, and
 // the open panes are shown by their count only.
-impl<T, KF: KeyOf<T>, C, A: Aggregate<T>> core::fmt::Debug for AlignedWindow<T, KF, C, A> {
+impl<T, KF: KeyOf<T>, C, A: Aggregate<T>, G: Geometry> core::fmt::Debug
+    for AlignedWindow<T, KF, C, A, G>
+{
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("AlignedWindow")
-            .field("size", &self.size)
-            .field("slide", &self.slide)
+            .field("size", &self.geometry.size())
+            .field("slide", &self.geometry.slide())
             .field("lateness", &self.lateness)
             .field("emit", &self.emit)
             .field("panes", &self.panes.len())
@@ -148,88 +235,191 @@ impl<T, KF: KeyOf<T>, C, A: Aggregate<T>> core::fmt::Debug for AlignedWindow<T, 
     }
 }
 
-impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
-    /// Windows of `size` every `slide` (both > 0, `slide <= size`), state
-    /// kept `lateness` past each window's end.
+impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T, KF, C, A, G> {
+    /// Windows of `geometry`'s size every its slide, state kept `lateness`
+    /// past each window's end.
     pub fn new(
         key: KF,
         clock: C,
         agg: A,
-        size: Timestamp,
-        slide: Timestamp,
+        geometry: G,
         lateness: Timestamp,
         emit: EmitPolicy,
     ) -> Self {
-        let size = size.max(1);
-        let slide = slide.clamp(1, size);
         AlignedWindow {
             key,
             clock,
             agg,
-            size,
-            slide,
-            pane: gcd(size, slide),
+            geometry,
             lateness,
             emit,
             panes: VecDeque::new(),
             pool: VecDeque::new(),
             scratch: FxHashMap::default(),
             current: Current::NONE,
+            hot: Accs::empty(),
             watermark: 0,
+            next_due: Timestamp::MAX,
             _events: PhantomData,
         }
     }
 
-    /// The watermark at or past which pane `start` can be freed: the last
+    // The arithmetic, in pane numbers: pane `n` is `[n * pane, (n + 1) *
+    // pane)`; window `w` starts at `w * slide` and holds panes `w * k ..
+    // w * k + m`, where `k` and `m` are the panes per slide and per
+    // window. With `Fixed` durations every divisor below is a constant.
+
+    /// The number of the pane holding `ts`.
+    #[inline(always)]
+    fn pane_of(&self, ts: Timestamp) -> u64 {
+        ts / self.geometry.pane()
+    }
+
+    /// The end of window `w` (saturating at the end of time).
+    #[inline(always)]
+    fn window_end(&self, w: u64) -> Timestamp {
+        (w * self.geometry.slide()).saturating_add(self.geometry.size())
+    }
+
+    /// The earliest window that holds pane `n`. Windows start at 0 or
+    /// later, so near 0 it may be the pane's only window.
+    #[inline(always)]
+    fn first_window(&self, n: u64) -> u64 {
+        let below = self.geometry.panes_per_window() - 1;
+        n.saturating_sub(below)
+            .div_ceil(self.geometry.panes_per_slide())
+    }
+
+    /// The last window that holds pane `n`.
+    #[inline(always)]
+    fn last_window(&self, n: u64) -> u64 {
+        n / self.geometry.panes_per_slide()
+    }
+
+    /// The first and last panes of window `w` (the last saturating at the
+    /// end of time, past which there are no panes).
+    #[inline(always)]
+    fn panes_of(&self, w: u64) -> (u64, u64) {
+        let first = w * self.geometry.panes_per_slide();
+        (
+            first,
+            first.saturating_add(self.geometry.panes_per_window() - 1),
+        )
+    }
+
+    /// The watermark at or past which pane `n` can be freed: the last
     /// window containing it has ended and its lateness has passed.
-    fn retain_until(&self, start: Timestamp) -> Timestamp {
-        (start - start % self.slide)
-            .saturating_add(self.size)
+    #[inline(always)]
+    fn retain_until(&self, n: u64) -> Timestamp {
+        self.window_end(self.last_window(n))
             .saturating_add(self.lateness)
     }
 
-    /// Index of the pane starting at `start`, made if missing.
-    fn pane_index(&mut self, start: Timestamp) -> usize {
-        match self.panes.iter().rposition(|p| p.start <= start) {
-            Some(i) if self.panes[i].start == start => i,
-            found => {
-                let at = found.map_or(0, |i| i + 1);
-                let accs = self.pool.pop_front().unwrap_or_default();
-                self.panes.insert(
-                    at,
-                    Pane {
-                        start,
-                        accs,
-                        unit: None,
-                    },
-                );
-                at
-            }
+    /// Where pane `n` is in `panes`: `Ok(index)`, or `Err(index)` where it
+    /// would go.
+    #[inline]
+    fn find(&self, n: u64) -> Result<usize, usize> {
+        let Some(first) = self.panes.front().map(|p| p.no) else {
+            return Err(0);
+        };
+        let Some(offset) = n.checked_sub(first) else {
+            return Err(0);
+        };
+        // Consecutive numbers up to `n`: it is at its offset.
+        if let Ok(i) = usize::try_from(offset)
+            && let Some(p) = self.panes.get(i)
+            && p.no == n
+        {
+            return Ok(i);
+        }
+        let at = self.panes.partition_point(|p| p.no < n);
+        match self.panes.get(at) {
+            Some(p) if p.no == n => Ok(at),
+            _ => Err(at),
         }
     }
 
-    /// Start of the earliest window that contains pane `start`. Windows
-    /// start at 0 or later, so near 0 it may be the pane's only window.
+    /// The index of the first pane numbered `n` or more.
     #[inline]
-    fn first_window(&self, start: Timestamp) -> Timestamp {
-        let lowest = (start + 1).saturating_sub(self.size);
-        lowest.div_ceil(self.slide) * self.slide
+    fn first_from(&self, n: u64) -> usize {
+        match self.find(n) {
+            Ok(i) | Err(i) => i,
+        }
     }
 
-    /// Starts of the windows that contain pane `start`, ascending.
-    fn windows_of(&self, start: Timestamp) -> impl Iterator<Item = Timestamp> + use<T, KF, C, A> {
-        let last = start - start % self.slide;
-        let first = self.first_window(start);
-        let slide = self.slide;
-        (first..=last).step_by(slide as usize)
+    /// Index of pane `n`, made if missing (with empty panes filling a gap
+    /// of up to [`FILL`] to its neighbours).
+    fn pane_index(&mut self, n: u64) -> usize {
+        let at = match self.find(n) {
+            Ok(i) => return i,
+            Err(at) => at,
+        };
+        let below = at.checked_sub(1).map(|i| self.panes[i].no);
+        let above = self.panes.get(at).map(|p| p.no);
+        let lo = match below {
+            Some(b) if n - b - 1 <= FILL => b + 1,
+            _ => n,
+        };
+        let hi = match above {
+            Some(a) if a - n - 1 <= FILL => a - 1,
+            _ => n,
+        };
+        for (i, no) in (lo..=hi).enumerate() {
+            self.panes.insert(
+                at + i,
+                Pane {
+                    no,
+                    accs: Accs::empty(),
+                },
+            );
+        }
+        let after = at + (hi - lo) as usize + 1;
+        debug_assert!(
+            self.panes
+                .range(at.saturating_sub(1)..(after + 1).min(self.panes.len()))
+                .zip(self.panes.range(at.saturating_sub(1) + 1..))
+                .all(|(a, b)| a.no < b.no),
+            "panes in order, each once"
+        );
+        at + (n - lo) as usize
     }
 
-    /// The value of window `ws` for `key` alone, merged over its panes.
-    fn value_for(&self, key: &KF::Key, ws: Timestamp) -> Option<A::Out> {
-        let end = ws.saturating_add(self.size);
+    /// Moves pane `n` (at `index`) into `hot`, so that the next events in
+    /// it take the fast path.
+    #[inline]
+    fn hold(&mut self, index: usize, n: u64) {
+        core::mem::swap(&mut self.panes[index].accs, &mut self.hot);
+        let start = n * self.geometry.pane();
+        self.current = Current {
+            start,
+            len: self
+                .geometry
+                .pane()
+                .min((Timestamp::MAX - start).saturating_add(1)),
+            no: n,
+        };
+    }
+
+    /// Puts the held pane back into `panes`, if one is held.
+    #[inline]
+    fn put_back(&mut self) {
+        if self.current.len == 0 {
+            return;
+        }
+        let no = self.current.no;
+        self.current = Current::NONE;
+        if let Ok(i) = self.find(no) {
+            core::mem::swap(&mut self.panes[i].accs, &mut self.hot);
+        }
+    }
+
+    /// The value of window `w` for `key` alone, merged over its panes.
+    fn value_for(&self, key: &KF::Key, w: u64) -> Option<A::Out> {
+        let (lo, last) = self.panes_of(w);
         let mut acc: Option<A::Acc> = None;
-        for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
-            if let Some(a) = pane.get(key) {
+        let from = self.first_from(lo);
+        for pane in self.panes.range(from..).take_while(|p| p.no <= last) {
+            if let Some(a) = pane.accs.get(key) {
                 let into = acc.get_or_insert_with(|| self.agg.create());
                 self.agg.merge(into, a);
             }
@@ -237,24 +427,25 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         acc.map(|a| self.agg.finish(&a))
     }
 
-    /// Emits every key's value of window `ws`.
-    fn fire<E: Emit<Windowed<KF::Key, A::Out>>>(&mut self, ws: Timestamp, out: &mut E) {
-        let end = ws.saturating_add(self.size);
-        if self.size == self.pane {
-            if let Some(pane) = self.panes.iter().find(|p| p.start == ws) {
-                for (k, acc) in pane.iter() {
-                    out.emit(Windowed {
-                        key: k.clone(),
-                        start: ws,
-                        end,
-                        value: self.agg.finish(acc),
-                    });
-                }
+    /// Emits every key's value of window `w`, whose first pane is at
+    /// `from`.
+    fn fire<E: Emit<Windowed<KF::Key, A::Out>>>(&mut self, w: u64, from: usize, out: &mut E) {
+        let start = w * self.geometry.slide();
+        let end = self.window_end(w);
+        if self.geometry.panes_per_window() == 1 {
+            for (k, acc) in self.panes[from].accs.iter() {
+                out.emit(Windowed {
+                    key: k.clone(),
+                    start,
+                    end,
+                    value: self.agg.finish(acc),
+                });
             }
             return;
         }
-        for pane in self.panes.iter().filter(|p| p.start >= ws && p.start < end) {
-            for (k, a) in pane.iter() {
+        let (_, last) = self.panes_of(w);
+        for pane in self.panes.range(from..).take_while(|p| p.no <= last) {
+            for (k, a) in pane.accs.iter() {
                 match self.scratch.get_mut(k) {
                     Some(into) => self.agg.merge(into, a),
                     None => {
@@ -269,7 +460,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         for (key, acc) in self.scratch.drain() {
             out.emit(Windowed {
                 key,
-                start: ws,
+                start,
                 end,
                 value: self.agg.finish(&acc),
             });
@@ -279,34 +470,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         }
     }
 
-    /// Adds an event to pane `index`'s accumulator for `key`.
-    #[inline(always)]
-    fn add(&mut self, index: usize, key: KF::Key, event: &T, ts: Timestamp) {
-        let pane = &mut self.panes[index];
-        if Pane::<KF::Key, A::Acc>::is_unit() {
-            match &mut pane.unit {
-                Some(acc) => self.agg.add(acc, event, ts),
-                unit @ None => {
-                    let mut acc = self.agg.create();
-                    self.agg.add(&mut acc, event, ts);
-                    *unit = Some(acc);
-                }
-            }
-            return;
-        }
-        let accs = &mut pane.accs;
-        match accs.get_mut(&key) {
-            Some(acc) => self.agg.add(acc, event, ts),
-            None => {
-                let mut acc = self.agg.create();
-                self.agg.add(&mut acc, event, ts);
-                accs.insert(key, acc);
-            }
-        }
-    }
-
-    /// `on_event` for an event outside the current pane, or once a window
-    /// of the current pane has fired (or under `OnUpdate`): every check.
+    /// `on_event` for an event outside the held pane (or with none held):
+    /// every check.
+    #[inline(never)]
     fn on_event_checked<E: Emit<Windowed<KF::Key, A::Out>>>(
         &mut self,
         event: T,
@@ -315,41 +481,31 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
     ) where
         T: 'static,
     {
-        let cur = self.current;
-        if ts.wrapping_sub(cur.start) >= cur.len {
-            // Not in the current pane: find (or make) its pane.
-            let start = ts - ts % self.pane;
-            let retain = self.retain_until(start);
-            if self.watermark >= retain {
-                out.emit_late(event);
-                return;
-            }
-            let index = self.pane_index(start);
-            let first_end = self.first_window(start).saturating_add(self.size);
-            self.current = Current {
-                start,
-                len: self.pane,
-                index,
-                retain,
-                first_end,
-                quiet_until: if self.emit == EmitPolicy::OnUpdate {
-                    0
-                } else {
-                    first_end
-                },
-            };
-        } else if self.watermark >= cur.retain {
+        self.put_back();
+        let n = self.pane_of(ts);
+        if self.watermark >= self.retain_until(n) {
             out.emit_late(event);
             return;
         }
-        let Current {
-            start,
-            index,
-            first_end,
-            ..
-        } = self.current;
+        let index = self.pane_index(n);
+        let first = self.first_window(n);
+        let first_end = self.window_end(first);
+        // The pane now holds an event: its first window may end, or it may
+        // be the first pane to free, before anything `next_due` knew of.
+        // (If that window has fired, the next watermark finds the next
+        // one.)
+        self.next_due = self.next_due.min(first_end);
         let key = self.key.key(&event);
-        self.add(index, key.clone(), &event, ts);
+        if self.emit == EmitPolicy::OnClose && first_end > self.watermark {
+            // On time, and none of the pane's windows has fired: the pane
+            // is held, and the next events in it need no check.
+            self.hold(index, n);
+            self.hot.add(&self.agg, &mut self.pool, key, &event, ts);
+            return;
+        }
+        self.panes[index]
+            .accs
+            .add(&self.agg, &mut self.pool, key.clone(), &event, ts);
         // The earliest window holding the event ends first: if it has
         // fired, this is a late event within the lateness and the windows
         // that fired emit this key's new value (as does every window under
@@ -358,19 +514,19 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
         let refire = first_end <= self.watermark;
         let partly_late = first_end.saturating_add(self.lateness) <= self.watermark;
         if self.emit == EmitPolicy::OnUpdate || refire {
-            for ws in self.windows_of(start) {
-                let end = ws.saturating_add(self.size);
+            for w in first..=self.last_window(n) {
+                let end = self.window_end(w);
                 // A window past its end plus the lateness is gone: its
                 // earlier panes may be freed, so its value would be partial.
                 if end.saturating_add(self.lateness) <= self.watermark {
                     continue;
                 }
                 if (self.emit == EmitPolicy::OnUpdate || end <= self.watermark)
-                    && let Some(value) = self.value_for(&key, ws)
+                    && let Some(value) = self.value_for(&key, w)
                 {
                     out.emit(Windowed {
                         key: key.clone(),
-                        start: ws,
+                        start: w * self.geometry.slide(),
                         end,
                         value,
                     });
@@ -381,9 +537,27 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> AlignedWindow<T, KF, C, A> {
             out.emit_partly_late(event);
         }
     }
+
+    /// Gives a freed pane's map to the pool, emptied, and shrunk if it
+    /// held far fewer keys than it has room for.
+    fn recycle(&mut self, mut map: FxHashMap<KF::Key, A::Acc>) {
+        if map.capacity() == 0 {
+            return;
+        }
+        let keys = map.len();
+        map.clear();
+        if oversized(map.capacity(), keys) {
+            map.shrink_to(keys);
+        }
+        if map.capacity() > 0 {
+            self.pool.push_back(map);
+        }
+    }
 }
 
-impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, C, A> {
+impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>, G: Geometry> Clone
+    for AlignedWindow<T, KF, C, A, G>
+{
     /// A fresh operator with the same settings and no state: what each
     /// core starts from.
     fn clone(&self) -> Self {
@@ -391,109 +565,126 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for AlignedWindow<T, KF, 
             key: self.key.clone(),
             clock: self.clock.clone(),
             agg: self.agg.clone(),
-            size: self.size,
-            slide: self.slide,
-            pane: self.pane,
+            geometry: self.geometry,
             lateness: self.lateness,
             emit: self.emit,
             panes: VecDeque::new(),
             pool: VecDeque::new(),
             scratch: FxHashMap::default(),
             current: Current::NONE,
+            hot: Accs::empty(),
             watermark: 0,
+            next_due: Timestamp::MAX,
             _events: PhantomData,
         }
     }
 }
 
 #[diagnostic::do_not_recommend]
-impl<T, KF, C, A> Operator for AlignedWindow<T, KF, C, A>
+impl<T, KF, C, A, G> Operator for AlignedWindow<T, KF, C, A, G>
 where
     T: Send + 'static,
     KF: KeyOf<T>,
     C: Clock<T>,
     A: Aggregate<T>,
+    G: Geometry,
 {
     type In = T;
     type Out = Windowed<KF::Key, A::Out>;
 
-    #[inline]
+    // Always inlined, as the fused chain's own `on_event` is: what is
+    // inlined is the fast path and a call to `on_event_checked`.
+    #[inline(always)]
     fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
         let ts = self.clock.timestamp(&event);
-        let cur = self.current;
-        // The common case: in the current pane, and no window of it has
+        // The common case: in the held pane, none of whose windows has
         // fired, so nothing to check and nothing to emit.
-        if ts.wrapping_sub(cur.start) < cur.len && self.watermark < cur.quiet_until {
+        if ts.wrapping_sub(self.current.start) < self.current.len {
             let key = self.key.key(&event);
-            self.add(cur.index, key, &event, ts);
+            self.hot.add(&self.agg, &mut self.pool, key, &event, ts);
             return;
         }
         self.on_event_checked(event, ts, out);
     }
 
+    #[inline]
     fn on_watermark<E: Emit<Self::Out>>(&mut self, watermark: Timestamp, out: &mut E) {
         if watermark <= self.watermark {
             return;
         }
         let old = self.watermark;
         self.watermark = watermark;
-        // Fire, in order of their end, the windows ending in (old, watermark].
-        let mut next_ws = 0;
-        let mut i = 0;
-        while i < self.panes.len() {
-            let start = self.panes[i].start;
-            let mut past = false;
-            for ws in self.windows_of(start) {
-                if ws < next_ws {
-                    continue;
-                }
-                next_ws = ws.saturating_add(self.slide);
-                let end = ws.saturating_add(self.size);
-                if end > watermark {
-                    past = true;
-                    break;
-                }
-                if end > old {
-                    self.fire(ws, out);
-                }
+        // No window ends and no pane is freed: the held pane's windows, all
+        // unfired, end at or after `next_due`, so it stays held.
+        if watermark < self.next_due {
+            return;
+        }
+        self.advance(old, out);
+    }
+
+    fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
+        self.on_watermark(Timestamp::MAX, out);
+    }
+}
+
+impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T, KF, C, A, G> {
+    /// The watermark passed `next_due`, from `old`: fires, in order of
+    /// their end, the windows ending in `(old, watermark]`, frees the panes
+    /// past their lateness, and finds the next due time.
+    #[inline(never)]
+    fn advance<E: Emit<Windowed<KF::Key, A::Out>>>(&mut self, old: Timestamp, out: &mut E) {
+        self.put_back();
+        let watermark = self.watermark;
+        let (size, slide) = (self.geometry.size(), self.geometry.slide());
+        // The first window ending after `old`.
+        let mut w = match old.checked_sub(size) {
+            None => 0,
+            Some(before) => before / slide + 1,
+        };
+        let mut next_due = Timestamp::MAX;
+        while w <= Timestamp::MAX / slide {
+            let (lo, last) = self.panes_of(w);
+            let from = self.first_from(lo);
+            let Some(no) = self.panes.get(from).map(|p| p.no) else {
+                break;
+            };
+            if no > last {
+                // Window `w` holds no pane: on to the first that holds
+                // pane `no`, a later one.
+                let next = self.first_window(no);
+                debug_assert!(next > w, "window {w} skips to {next}");
+                w = next;
+                continue;
             }
-            if past {
+            let end = self.window_end(w);
+            if end > watermark {
+                next_due = end;
                 break;
             }
-            i += 1;
+            self.fire(w, from, out);
+            match w.checked_add(1) {
+                Some(next) => w = next,
+                None => break,
+            }
         }
         let in_use = self.panes.len();
-        let mut freed = 0;
-        while let Some(front) = self.panes.front() {
-            if self.retain_until(front.start) > watermark {
+        while let Some(first) = self.panes.front().map(|p| p.no) {
+            let until = self.retain_until(first);
+            if until > watermark {
+                next_due = next_due.min(until);
                 break;
             }
-            if let Some(mut pane) = self.panes.pop_front() {
-                let keys = pane.accs.len();
-                pane.accs.clear();
-                if oversized(pane.accs.capacity(), keys) {
-                    pane.accs.shrink_to(keys);
-                }
-                self.pool.push_back(pane.accs);
-                freed += 1;
+            if let Some(pane) = self.panes.pop_front() {
+                self.recycle(pane.accs.map);
             }
         }
-        // The current pane moved down by as many, or was freed.
-        if self.current.index < freed {
-            self.current = Current::NONE;
-        } else {
-            self.current.index -= freed;
-        }
+        self.next_due = next_due;
         // Enough spares for the panes to come, as many as were in use and
         // some slack; more would be kept for nothing.
         let spares = 2 * in_use + 4;
         if self.pool.len() > spares {
             self.pool.drain(..self.pool.len() - spares);
         }
-    }
-
-    fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
-        self.on_watermark(Timestamp::MAX, out);
     }
 }
 
@@ -503,6 +694,7 @@ mod tests {
     use crate::key::KeyFn;
     use crate::time::EventTime;
     use crate::window::aggregate::Aggs;
+    use crate::window::geometry::Dynamic;
 
     /// Emits results, late and partly late events into three vectors.
     struct Sink<O, L> {
@@ -551,14 +743,14 @@ mod tests {
         impl KeyOf<Ev, Key = u32>,
         impl Clock<Ev>,
         impl Aggregate<Ev, Out = (u64, u64)>,
+        Dynamic,
     > {
         let aggs = Aggs::<Ev>::new();
         AlignedWindow::new(
             KeyFn(|e: &Ev| e.0),
             EventTime::new(|e: &Ev| e.1, 0, None),
             (aggs.count(), aggs.sum(|e: &Ev| e.2)),
-            size,
-            slide,
+            Dynamic::new(size, slide),
             lateness,
             EmitPolicy::OnClose,
         )
@@ -708,8 +900,7 @@ mod tests {
                 crate::key::AllKey,
                 EventTime::new(|e: &Ev| e.1, 0, None),
                 (aggs.count(), aggs.sum(|e: &Ev| e.2)),
-                size,
-                slide,
+                Dynamic::new(size, slide),
                 lateness,
                 EmitPolicy::OnClose,
             );
@@ -734,5 +925,65 @@ mod tests {
             );
             assert_eq!((a.late, a.partly_late), (k.late, k.partly_late));
         }
+    }
+
+    /// The numbers of the panes in the ring, in order.
+    fn numbers<T, KF: KeyOf<T>, C, A: Aggregate<T>, G>(
+        w: &AlignedWindow<T, KF, C, A, G>,
+    ) -> Vec<u64> {
+        w.panes.iter().map(|p| p.no).collect()
+    }
+
+    #[test]
+    fn small_gaps_are_filled_and_large_ones_searched() {
+        let mut w = op(10, 10, 0);
+        let mut s = Sink::<_, Ev>::default();
+        for ts in [0, 25, 51] {
+            w.on_event((1, ts, 1), &mut s);
+        }
+        // Panes 0, 2 and 5, and the empty ones between: `n - first`.
+        assert_eq!(numbers(&w), [0, 1, 2, 3, 4, 5]);
+        for n in 0..=5 {
+            assert_eq!(w.find(n), Ok(n as usize));
+        }
+        // A pane far ahead is not filled up to; found by binary search.
+        let far = 10 * (6 + FILL + 10);
+        w.on_event((1, far, 1), &mut s);
+        w.on_event((1, 61, 1), &mut s);
+        assert_eq!(numbers(&w), [0, 1, 2, 3, 4, 5, 6, far / 10]);
+        assert_eq!(w.find(far / 10), Ok(7));
+        assert_eq!(w.find(7), Err(7));
+        w.on_end(&mut s);
+        let starts: Vec<_> = s.out.iter().map(|o| (o.start, o.value.0)).collect();
+        assert_eq!(starts, [(0, 1), (20, 1), (50, 1), (60, 1), (far, 1)]);
+    }
+
+    #[test]
+    fn an_event_in_a_filled_pane_fires_on_time() {
+        // Pane 1 is made empty, filling the gap up to pane 30; an event
+        // landing there later must still fire its window at 20, before
+        // pane 0 (kept until 21 by the lateness) is freed.
+        let mut w = op(10, 10, 11);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, 0, 1), &mut s);
+        w.on_watermark(10, &mut s);
+        w.on_event((1, 300, 1), &mut s);
+        w.on_event((1, 10, 1), &mut s);
+        w.on_watermark(20, &mut s);
+        let fired: Vec<_> = s.out.iter().map(|o| (o.start, o.end)).collect();
+        assert_eq!(fired, [(0, 10), (10, 20)]);
+    }
+
+    #[test]
+    fn the_last_window_of_time_fires_once() {
+        // A 1 ms window at `u64::MAX`: the window after it would be past
+        // the end of time.
+        let mut w = op(1, 1, 0);
+        let mut s = Sink::<_, Ev>::default();
+        w.on_event((1, Timestamp::MAX, 1), &mut s);
+        w.on_event((1, 0, 1), &mut s);
+        w.on_end(&mut s);
+        let fired: Vec<_> = s.out.iter().map(|o| (o.start, o.end)).collect();
+        assert_eq!(fired, [(0, 1), (Timestamp::MAX, Timestamp::MAX)]);
     }
 }

@@ -6,6 +6,8 @@
 //! - [`aligned`]: tumbling and sliding windows, kept as panes;
 //! - [`session`]: session windows per key, merged as events bridge gaps;
 //! - [`aggregate`]: what a window computes;
+//! - [`geometry`]: a tumbling or sliding window's durations, constants when
+//!   they were literals;
 //! - [`duration`]: durations given as expressions, checked at build.
 //!
 //! Late data is never dropped silently: an event past the watermark but
@@ -23,6 +25,7 @@
 pub mod aggregate;
 pub mod aligned;
 pub mod duration;
+pub mod geometry;
 pub mod session;
 
 // The key types used to live here; kept at this path for the macro's
