@@ -15,7 +15,7 @@ use crate::nexmark::{drive_chain, q0, q1, q2};
 const CHUNK: usize = 8192;
 
 /// Runs `query`'s chain for core 0 over `bids` with
-/// [`drive_chain`](crate::nexmark::drive_chain): a watermark every 64
+/// [`drive_chain`]: a watermark every 64
 /// events.
 pub fn chain(query: Query, bids: &Arc<[Bid]>) -> Option<Digest> {
     let mut out = Digest::default();

@@ -4,8 +4,9 @@
 //! timely's `map` and `filter`; the windowed ones exchange `(auction,
 //! price, time)` by auction to a `unary_frontier` operator that aggregates
 //! them by pane ([`Panes`], as the hand loop does) and emits a window once
-//! the input frontier has passed its end. Timestamps are event times: a source's batch carries the time
-//! of its first bid and spans [`TIME_STEP`] of event time.
+//! the input frontier has passed its end. Timestamps are event times: a
+//! source's batch carries the time of its first bid and spans
+//! [`TIME_STEP`] of event time.
 
 use std::cell::RefCell;
 use std::rc::Rc;
