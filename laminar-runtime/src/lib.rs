@@ -77,6 +77,7 @@ pub mod spsc;
 pub mod stage;
 pub mod state;
 mod sync;
+pub mod testing;
 pub mod time;
 pub mod timer;
 pub mod window;

@@ -261,6 +261,7 @@ impl RuntimeBuilder {
             let cx = OpenContext {
                 core,
                 store: config.store.clone(),
+                clock: crate::time::ProcessingClock::Wall,
             };
             op.open(&cx).map_err(|source| BuildError::State {
                 core: Some(core),

@@ -30,6 +30,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod testing;
+
 #[doc = include_str!("stream.md")]
 pub use laminar_macros::stream;
 
