@@ -80,6 +80,7 @@ mod sync;
 pub mod testing;
 pub mod time;
 pub mod timer;
+mod trace;
 pub mod window;
 mod worker;
 
