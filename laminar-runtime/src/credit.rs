@@ -185,15 +185,20 @@ impl CreditLine {
         // Pairs with the SeqCst store in `prepare_wait`: either the sender's
         // re-check sees the credits, or this load sees it waiting.
         if self.waiting.load(Ordering::SeqCst) && self.waiting.swap(false, Ordering::SeqCst) {
-            if let Ok(slot) = self.waiter.lock()
-                && let Some(t) = slot.as_ref()
-            {
-                t.unpark();
-            }
-            #[cfg(feature = "tokio")]
-            if let Some(task) = self.task.lock().ok().and_then(|mut slot| slot.take()) {
-                task.wake();
-            }
+            self.wake_waiter();
+        }
+    }
+
+    /// Wakes the sender parked on this line, thread or task.
+    fn wake_waiter(&self) {
+        if let Ok(slot) = self.waiter.lock()
+            && let Some(t) = slot.as_ref()
+        {
+            t.unpark();
+        }
+        #[cfg(feature = "tokio")]
+        if let Some(task) = self.task.lock().ok().and_then(|mut slot| slot.take()) {
+            task.wake();
         }
     }
 
