@@ -153,6 +153,36 @@ fn processing_time_timers_fire_as_the_clock_moves() {
 }
 
 #[test]
+fn a_process_timer_set_from_the_processing_clock_fires_when_the_test_moves_it() {
+    // Each key reported 30 s of processing time after its first event.
+    let p = stream! {
+        u64
+        -> processing_time()
+        -> key_by(|e| *e)
+        -> process(
+            |_key, _e, state, out| {
+                if state.is_none() {
+                    out.set_timer(out.processing_time() + 30_000);
+                }
+                *state = Some(state.unwrap_or(0u32) + 1);
+            },
+            on_timer = |key, at, state, out| {
+                out.emit((*key, at, out.watermark(), state.take().unwrap_or(0)));
+            }
+        )
+    };
+    let mut h = Harness::new(p).expect("harness");
+    h.set_processing_time(1_000);
+    h.push_all([7, 7]);
+    h.advance_processing_time(Duration::from_secs(10));
+    h.push(8);
+    h.advance_processing_time(Duration::from_secs(20));
+    assert_eq!(h.take_output(), [(7, 31_000, 31_000, 2)]);
+    h.advance_processing_time(Duration::from_secs(10));
+    assert_eq!(h.take_output(), [(8, 41_000, 41_000, 1)]);
+}
+
+#[test]
 #[should_panic(expected = "processing time")]
 fn a_processing_time_pipeline_refuses_a_watermark_by_hand() {
     let p = stream! {

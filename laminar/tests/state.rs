@@ -183,3 +183,27 @@ fn process_timers_fire_on_the_watermark() {
     h.end_input();
     assert_eq!(h.take_output(), [(2, 50, 40)]);
 }
+
+#[test]
+fn a_process_stage_reads_the_wall_clock_in_the_runtime() {
+    let p = stream! {
+        u64
+        -> processing_time()
+        -> key_by(|e| *e)
+        -> process(|_key, _e, _state: &mut Option<u8>, out| out.emit(out.processing_time()))
+    };
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_millis() as u64
+    };
+    let before = now();
+    let rt = Runtime::builder().cores(2).build(p).expect("runtime");
+    rt.input().submit_iter([1, 2]).expect("submit");
+    let mut out = Vec::new();
+    rt.finish_into(&mut out).expect("finish");
+    let after = now();
+    assert_eq!(out.len(), 2);
+    assert!(out.iter().all(|t| (before..=after).contains(t)), "{out:?}");
+}
