@@ -230,6 +230,57 @@ impl<T> Sender<T> {
         Ok(())
     }
 
+    /// Sends while locked if a credit is at hand, else hands `msg` back at
+    /// once, counting nothing: the non-blocking half of
+    /// [`send_locked`](Self::send_locked), for `Input::submit_async`, which
+    /// then waits with [`poll_credit`](Self::poll_credit) and applies the
+    /// policy itself.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn try_send_locked(&mut self, msg: Message<T>) -> Result<(), Message<T>> {
+        if self.stash == 0 {
+            // As in `send_locked`: publish before asking for credit.
+            self.publish();
+            self.stash = self.shared.credits.try_acquire(CREDIT_BATCH);
+            if self.stash == 0 {
+                return Err(msg);
+            }
+        }
+        self.stash -= 1;
+        let is_event = matches!(msg, Message::Event(_));
+        if self.tx.push_unpublished(msg).is_err() {
+            unreachable!("a credit was held for a full ring");
+        }
+        if is_event {
+            self.shared.submitted.add(1);
+        }
+        Ok(())
+    }
+
+    /// `Ready` once the sender holds a credit (taken into its stash), else
+    /// registers `cx`'s waker to be woken when the core releases some. The
+    /// channel need not be locked: the stash is the sender's own.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn poll_credit(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        use std::task::Poll;
+        let line = &self.shared.credits;
+        if self.stash == 0 {
+            self.stash = line.try_acquire(CREDIT_BATCH);
+        }
+        if self.stash > 0 {
+            return Poll::Ready(());
+        }
+        line.prepare_wait_task(cx.waker());
+        // A release between the first look and the registration is seen
+        // here; one after it wakes the task.
+        self.stash = line.try_acquire(CREDIT_BATCH);
+        if self.stash > 0 {
+            line.end_wait();
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
     /// An empty vector for the next batch. A channel owns a fixed set of
     /// them, made by its first batch: as many as full batches can be in
     /// flight, and a few for partial ones. They circulate: the core sends

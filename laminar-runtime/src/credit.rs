@@ -117,6 +117,10 @@ pub struct CreditLine {
     max_borrow: usize,
     waiting: AtomicBool,
     waiter: Mutex<Option<Thread>>,
+    /// A task waiting for credit (`Input::submit_async`), woken like the
+    /// thread.
+    #[cfg(feature = "tokio")]
+    task: Mutex<Option<std::task::Waker>>,
     pub(crate) acquired: Counter,
     pub(crate) released: Counter,
 }
@@ -132,6 +136,8 @@ impl CreditLine {
             max_borrow,
             waiting: AtomicBool::new(false),
             waiter: Mutex::new(None),
+            #[cfg(feature = "tokio")]
+            task: Mutex::new(None),
             acquired: Counter::default(),
             released: Counter::default(),
         }
@@ -178,13 +184,35 @@ impl CreditLine {
         self.released.add(n as u64);
         // Pairs with the SeqCst store in `prepare_wait`: either the sender's
         // re-check sees the credits, or this load sees it waiting.
-        if self.waiting.load(Ordering::SeqCst)
-            && self.waiting.swap(false, Ordering::SeqCst)
-            && let Ok(slot) = self.waiter.lock()
+        if self.waiting.load(Ordering::SeqCst) && self.waiting.swap(false, Ordering::SeqCst) {
+            self.wake_waiter();
+        }
+    }
+
+    /// Wakes the sender parked on this line, thread or task.
+    fn wake_waiter(&self) {
+        if let Ok(slot) = self.waiter.lock()
             && let Some(t) = slot.as_ref()
         {
             t.unpark();
         }
+        #[cfg(feature = "tokio")]
+        if let Some(task) = self.task.lock().ok().and_then(|mut slot| slot.take()) {
+            task.wake();
+        }
+    }
+
+    /// Task side, the async twin of [`prepare_wait`](Self::prepare_wait):
+    /// registers `waker` to be woken by the next release. The caller must
+    /// re-check credits before it returns `Pending`.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn prepare_wait_task(&self, waker: &std::task::Waker) {
+        if let Ok(mut slot) = self.task.lock()
+            && !slot.as_ref().is_some_and(|w| w.will_wake(waker))
+        {
+            *slot = Some(waker.clone());
+        }
+        self.waiting.store(true, Ordering::SeqCst);
     }
 
     /// Sender side, before parking: registers the current thread to be woken

@@ -26,6 +26,10 @@ pub(crate) struct Waker {
     /// The thread that sleeps last, registered by itself before it sleeps:
     /// an output handle may move between threads.
     thread: Mutex<Option<Thread>>,
+    /// The task that waits last, for an output handle polled as a stream
+    /// (`tokio` feature): woken, and taken, by the same wake-ups.
+    #[cfg(feature = "tokio")]
+    task: Mutex<Option<std::task::Waker>>,
 }
 
 impl Waker {
@@ -58,6 +62,37 @@ impl Waker {
         {
             t.unpark();
         }
+        #[cfg(feature = "tokio")]
+        self.wake_task();
+    }
+
+    #[cfg(feature = "tokio")]
+    fn wake_task(&self) {
+        let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(task) = task {
+            task.wake();
+        }
+    }
+
+    /// Task side, the async twin of [`sleep_unless`](Self::sleep_unless):
+    /// registers `waker` to be woken and announces sleep. The caller must
+    /// then re-check for work, and call [`awake`](Self::awake) if it finds
+    /// some (or whenever it is polled again).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn sleep_task(&self, waker: &std::task::Waker) {
+        let mut slot = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        if !slot.as_ref().is_some_and(|w| w.will_wake(waker)) {
+            *slot = Some(waker.clone());
+        }
+        drop(slot);
+        self.sleeping.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+    }
+
+    /// Task side: no longer asleep.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn awake(&self) {
+        self.sleeping.store(false, Ordering::Relaxed);
     }
 
     /// Sleeper side, on the registered thread: announce sleep, then

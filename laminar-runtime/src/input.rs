@@ -10,6 +10,10 @@ use crate::routing::Route;
 use crate::shared::Shared;
 use crate::sync::{Arc, Ordering};
 
+// `submit_async` and `submit_all_async`, with the `tokio` feature.
+#[cfg(feature = "tokio")]
+mod submit_async;
+
 /// Submits events of type `T`, routed by `R`.
 ///
 /// ```

@@ -81,8 +81,10 @@ pub mod spsc;
 pub mod stage;
 pub mod state;
 mod sync;
+pub mod testing;
 pub mod time;
 pub mod timer;
+mod trace;
 pub mod window;
 mod worker;
 

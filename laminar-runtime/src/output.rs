@@ -32,6 +32,10 @@ use crate::idle::Waker;
 use crate::spsc::Consumer;
 use crate::sync::{Arc, AtomicU8, AtomicUsize, Ordering};
 
+// `Output` as a `futures_core::Stream`, with the `tokio` feature.
+#[cfg(feature = "tokio")]
+mod stream;
+
 pub(crate) const COLLECT: u8 = 0;
 pub(crate) const HANDLE: u8 = 1;
 pub(crate) const DETACHED: u8 = 2;

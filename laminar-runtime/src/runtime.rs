@@ -15,6 +15,7 @@ use crate::report::{CoreReport, Report, Warning};
 use crate::shared::{Cause, Shared};
 use crate::spsc;
 use crate::sync::Arc;
+use crate::trace::RunTrace;
 use crate::worker::{Worker, WorkerExit};
 
 /// The largest queue or outbox the builder accepts, in slots (2^26, 64 Mi):
@@ -108,6 +109,8 @@ pub struct Runtime<P: Pipeline> {
     threads: Vec<JoinHandle<WorkerExit<P::Out, P::In>>>,
     warnings: Vec<Warning>,
     started: Instant,
+    /// The run's span (with the `tracing` feature).
+    trace: RunTrace,
     /// Holds the state directory for this runtime's lifetime.
     _state_dir: Option<crate::state::StateDirLock>,
 }
@@ -262,6 +265,17 @@ impl RuntimeBuilder {
     /// per core, each with its own instance of the pipeline's operator
     /// chain.
     pub fn build<P: Pipeline>(self, pipeline: P) -> Result<Runtime<P>, BuildError> {
+        let trace = RunTrace::new(&self.config);
+        let built = self.start(pipeline, trace.clone());
+        match &built {
+            Ok(rt) => trace.started(rt.cores()),
+            Err(e) => trace.build_failed(e),
+        }
+        built
+    }
+
+    /// `build`, in the run's span.
+    fn start<P: Pipeline>(self, pipeline: P, trace: RunTrace) -> Result<Runtime<P>, BuildError> {
         let config = self.config;
         check(&config)?;
         pipeline.check()?;
@@ -277,6 +291,7 @@ impl RuntimeBuilder {
             let cx = OpenContext {
                 core,
                 store: config.store.clone(),
+                clock: crate::time::ProcessingClock::Wall,
             };
             op.open(&cx).map_err(|source| BuildError::State {
                 core: Some(core),
@@ -298,8 +313,10 @@ impl RuntimeBuilder {
             threads: Vec::with_capacity(cores),
             warnings,
             started: Instant::now(),
+            trace,
             _state_dir: state_dir,
         };
+        rt.trace.built(&rt.shared.config, rt.pipeline.describe());
         let sinks = txs.into_iter().zip(late_txs);
         for (core, ((op, (tx, late_tx)), pin)) in ops.into_iter().zip(sinks).zip(pins).enumerate() {
             let worker = Worker {
@@ -313,9 +330,10 @@ impl RuntimeBuilder {
                 shared: shared.clone(),
                 pin,
             };
+            let trace = rt.trace.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("laminar-core-{core}"))
-                .spawn(move || worker.run());
+                .spawn(move || trace.core(core, || worker.run()));
             match spawned {
                 Ok(handle) => rt.threads.push(handle),
                 // Dropping `rt` stops the workers already started.
@@ -629,7 +647,16 @@ impl<P: Pipeline> Runtime<P> {
     }
 
     /// Waits for every worker, calling `drain` meanwhile and once after.
-    fn wait(&mut self, mut drain: impl FnMut(&mut Self)) -> Vec<WorkerExit<P::Out, P::In>> {
+    fn wait(&mut self, drain: impl FnMut(&mut Self)) -> Vec<WorkerExit<P::Out, P::In>> {
+        // A failure found here is logged in the run's span.
+        let trace = self.trace.clone();
+        trace.in_run(|| self.wait_for_workers(drain))
+    }
+
+    fn wait_for_workers(
+        &mut self,
+        mut drain: impl FnMut(&mut Self),
+    ) -> Vec<WorkerExit<P::Out, P::In>> {
         while self.threads.iter().any(|t| !t.is_finished()) {
             drain(self);
             std::thread::sleep(Duration::from_micros(50));
@@ -688,19 +715,21 @@ impl<P: Pipeline> Runtime<P> {
             warnings: self.warnings.clone(),
             elapsed: self.started.elapsed(),
         };
-        Err(match self.shared.take_failure() {
-            None => return Ok(report),
-            Some((core, Cause::Panic(message))) => RuntimeError::CorePanicked {
+        let result = match self.shared.take_failure() {
+            None => Ok(report),
+            Some((core, Cause::Panic(message))) => Err(RuntimeError::CorePanicked {
                 core,
                 message,
                 report: Box::new(report),
-            },
-            Some((core, Cause::State(source))) => RuntimeError::State {
+            }),
+            Some((core, Cause::State(source))) => Err(RuntimeError::State {
                 core,
                 source,
                 report: Box::new(report),
-            },
-        })
+            }),
+        };
+        self.trace.finished(&result);
+        result
     }
 }
 

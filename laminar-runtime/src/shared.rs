@@ -216,6 +216,7 @@ impl<T> Shared<T> {
 
     /// Records the first failure and stops everyone.
     pub(crate) fn fail(&self, core: usize, cause: Cause) {
+        crate::trace::core_failed(core, &cause);
         let mut slot = self.failure.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
             *slot = Some((core, cause));

@@ -29,6 +29,28 @@
 //! assert_eq!(report.events_in(), 100);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Pipelines are tested without the runtime's threads in [`testing`].
+//!
+//! # Optional features
+//!
+//! Both are off by default; without them Laminar depends on no async or
+//! logging crate.
+//!
+//! - **`tokio`**: async handles for services. Every [`Output`] (results and
+//!   late events) is a `futures_core::Stream` and has `recv_async`;
+//!   [`Input`] has `submit_async` and `submit_all_async`, which wait for
+//!   credit as a task, never blocking a thread, and honour the
+//!   backpressure [`Policy`]. `finish` still joins threads: call it from
+//!   `tokio::task::spawn_blocking`. The `http_service` example puts a
+//!   windowed pipeline behind an axum endpoint.
+//! - **`tracing`**: a `laminar_run` span per run and a `laminar_core` span
+//!   per core, with events for the build (or its failure), the start, each
+//!   core's start and finish, a core's failure with its cause, and the
+//!   finish with the run's totals; nothing per event. Worker threads log to
+//!   the subscriber that was the default where the runtime was built.
+
+pub mod testing;
 
 #[doc = include_str!("stream.md")]
 pub use laminar_macros::stream;

@@ -1,30 +1,32 @@
 //! Events behind the watermark but within the allowed lateness, in the
 //! smallest cases: what the Nexmark tests (`nexmark_q5.rs`,
-//! `nexmark_q11.rs`) found wrong, one test per bug.
+//! `nexmark_q11.rs`) found wrong, one test per bug. Run in the test
+//! harness, which runs the runtime's chain with the watermark moved by hand.
 
 use laminar::prelude::*;
+use laminar::testing::Harness;
 
 /// (key, timestamp in ms)
 type Ev = (u64, u64);
 
-/// Runs `first`, then `then` once the watermark has moved past `first`;
-/// returns the results as (key, start, end, value), sorted. No event here
-/// is late; `partly_late` are the ones that are partly late.
+/// Pushes `first`, sends the watermark an input would (its highest
+/// timestamp), then pushes `then` and ends the input; returns the results
+/// as (key, start, end, value), sorted. No event here is late;
+/// `partly_late` are the ones that are partly late.
 fn run<P>(p: P, first: &[Ev], then: &[Ev], partly_late: &[Ev]) -> Vec<(u64, u64, u64, u64)>
 where
     P: Pipeline<In = Ev, Out = Windowed<u64, u64>>,
 {
-    let rt = Runtime::builder().cores(1).build(p).expect("runtime");
-    let mut input = rt.input();
-    input.submit_iter(first.iter().copied()).expect("submit");
-    input.submit_iter(then.iter().copied()).expect("submit");
-    drop(input);
-    let (mut out, mut late) = (Vec::new(), Vec::new());
-    let report = rt.finish_with_late(&mut out, &mut late).expect("finish");
-    assert_eq!(late, partly_late, "the late output");
-    assert_eq!(report.late(), 0);
-    assert_eq!(report.partly_late(), partly_late.len() as u64);
-    let mut rows: Vec<_> = out
+    let mut h = Harness::new(p).expect("harness");
+    h.push_all(first.iter().copied());
+    h.emit_watermark();
+    h.push_all(then.iter().copied());
+    h.end_input();
+    assert_eq!(h.take_late(), partly_late, "the late output");
+    assert_eq!(h.counts().late, 0);
+    assert_eq!(h.counts().partly_late, partly_late.len() as u64);
+    let mut rows: Vec<_> = h
+        .take_output()
         .into_iter()
         .map(|w| (w.key, w.start, w.end, w.value))
         .collect();
@@ -92,26 +94,18 @@ fn an_extended_session_fires_when_the_watermark_reaches_its_new_end() {
         -> window(session(10ms), allowed_lateness = 20ms)
         -> aggregate(count())
     };
-    let mut rt = Runtime::builder().cores(1).build(p).expect("runtime");
-    let mut input = rt.input();
+    let mut h = Harness::new(p).expect("harness");
     // As above: [0, 10) fires at watermark 12 and is kept until 30; the
     // event at 5 grows it to [0, 15).
-    input.submit_iter([(1, 0), (2, 12)]).expect("submit");
-    input.submit_iter([(1, 5)]).expect("submit");
+    h.push_all([(1, 0), (2, 12)]);
+    assert_eq!(h.emit_watermark(), Some(12));
+    h.push((1, 5));
     // Watermark 25: key 2's [12, 22) fires, and [0, 15) must have fired
     // before it (its end is earlier; one core emits in order).
-    input.submit_iter([(2, 25)]).expect("submit");
-    let mut out: Vec<Windowed<u64, u64>> = Vec::new();
-    let waiting = std::time::Instant::now();
-    while !out.iter().any(|w| (w.key, w.start) == (2, 12)) {
-        assert!(
-            waiting.elapsed().as_secs() < 10,
-            "watermark 25 never applied"
-        );
-        rt.drain(&mut out);
-        std::thread::yield_now();
-    }
-    let rows: Vec<_> = out
+    h.push((2, 25));
+    assert_eq!(h.emit_watermark(), Some(25));
+    let rows: Vec<_> = h
+        .take_output()
         .iter()
         .map(|w| (w.key, w.start, w.end, w.value))
         .collect();

@@ -1,10 +1,12 @@
 //! Durations given as expressions (`tumbling(cfg.window)`, `lateness =
 //! LATENESS`) are checked when the runtime is built: an unusable one is a
-//! typed `BuildError::Duration` naming the stage, and nothing starts.
+//! typed `BuildError::Duration` naming the stage, and nothing starts; a
+//! usable one runs as its literal does (in the test harness).
 
 use std::time::Duration;
 
 use laminar::prelude::*;
+use laminar::testing::Harness;
 use laminar::{BuildError, DurationError};
 
 #[derive(Clone, Copy, Debug)]
@@ -130,15 +132,13 @@ fn expression_durations_run_as_their_literals_do() {
         -> window(tumbling(window), allowed_lateness = Duration::ZERO)
         -> aggregate(count())
     };
-    let rt = Runtime::builder().cores(2).build(p).expect("runtime");
-    rt.input()
-        .submit_iter(
-            [(1, 1), (1, 9), (2, 4), (1, 10), (2, 25)].map(|(auction, at)| Bid { auction, at }),
-        )
-        .expect("submit");
-    let mut out = Vec::new();
-    rt.finish_into(&mut out).expect("finish");
-    let mut got: Vec<_> = out
+    let mut h = Harness::new(p).expect("harness");
+    h.push_all([(1, 1), (1, 9), (2, 4), (1, 10), (2, 25)].map(|(auction, at)| Bid { auction, at }));
+    // Lateness 0: the watermark is the highest time, 25.
+    assert_eq!(h.emit_watermark(), Some(25));
+    h.end_input();
+    let mut got: Vec<_> = h
+        .take_output()
         .iter()
         .map(|w| (w.key, w.start, w.end, w.value))
         .collect();

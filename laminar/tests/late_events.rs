@@ -1,14 +1,16 @@
 //! Which events are on time, partly late or late, one test per window shape:
-//! what reaches the results, what reaches the late output, and which report
-//! column counts it (the rules are in the `stream!` reference).
+//! what reaches the results, what reaches the late output, and which count
+//! it lands in (the rules are in the `stream!` reference). Run in the test
+//! harness, which runs the runtime's chain with the watermark moved by hand.
 
 use laminar::prelude::*;
+use laminar::testing::Harness;
 
 /// (key, timestamp in ms)
 type Ev = (u64, u64);
 
 /// What a run gave: results as (key, start, end, count), sorted; the late
-/// output in order; the report's `late` and `partly_late`.
+/// output in order; the counts of late and partly late events.
 struct Run {
     rows: Vec<(u64, u64, u64, u64)>,
     late: Vec<Ev>,
@@ -16,29 +18,28 @@ struct Run {
     partly: u64,
 }
 
-/// Runs `first`, then `then` once the watermark has reached the highest
-/// timestamp of `first`, on one core.
+/// Pushes `first`, sends the watermark an input would (its highest
+/// timestamp), then pushes `then` and ends the input.
 fn run<P>(p: P, first: &[Ev], then: &[Ev]) -> Run
 where
     P: Pipeline<In = Ev, Out = Windowed<u64, u64>>,
 {
-    let rt = Runtime::builder().cores(1).build(p).expect("runtime");
-    let mut input = rt.input();
-    input.submit_iter(first.iter().copied()).expect("submit");
-    input.submit_iter(then.iter().copied()).expect("submit");
-    drop(input);
-    let (mut out, mut late) = (Vec::new(), Vec::new());
-    let report = rt.finish_with_late(&mut out, &mut late).expect("finish");
-    let mut rows: Vec<_> = out
+    let mut h = Harness::new(p).expect("harness");
+    h.push_all(first.iter().copied());
+    h.emit_watermark();
+    h.push_all(then.iter().copied());
+    h.end_input();
+    let mut rows: Vec<_> = h
+        .take_output()
         .into_iter()
         .map(|w| (w.key, w.start, w.end, w.value))
         .collect();
     rows.sort_unstable();
     Run {
         rows,
-        late,
-        fully: report.late(),
-        partly: report.partly_late(),
+        late: h.take_late(),
+        fully: h.counts().late,
+        partly: h.counts().partly_late,
     }
 }
 

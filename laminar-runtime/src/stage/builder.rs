@@ -390,7 +390,7 @@ impl<S, R, K> Head<S, R, K, NoTime> {
             route: self.route,
             chain: self.chain,
             key: self.key,
-            time: ProcessingTime,
+            time: ProcessingTime::default(),
             durations: self.durations,
             _types: PhantomData,
         }

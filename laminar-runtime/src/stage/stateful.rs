@@ -18,13 +18,19 @@ use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, OpenContext, Operator};
 use crate::state::{Codec, KeyedStore, StateError, StateStore};
+use crate::time::ProcessingClock;
 use crate::timer::Timers;
 
-/// What a `process` closure writes to: results, and timers for its key.
+/// What a `process` closure writes to: results, and timers for its key;
+/// and where it reads the time.
 #[derive(Debug)]
 pub struct Collector<O> {
     out: Vec<O>,
     timers: Vec<Timestamp>,
+    /// The stage's watermark, as of its last `on_watermark`.
+    watermark: Timestamp,
+    /// The processing clock the stage was opened with.
+    clock: ProcessingClock,
 }
 
 impl<O> Collector<O> {
@@ -32,7 +38,28 @@ impl<O> Collector<O> {
         Collector {
             out: Vec::new(),
             timers: Vec::new(),
+            watermark: 0,
+            clock: ProcessingClock::Wall,
         }
+    }
+
+    /// The stage's watermark: no event older than this is still to come
+    /// (in a `processing_time()` pipeline, the clock as of the core's last
+    /// pass). At the end of input, when the remaining timers run, it is
+    /// `u64::MAX`.
+    #[inline]
+    pub fn watermark(&self) -> Timestamp {
+        self.watermark
+    }
+
+    /// The processing time now, in milliseconds: the wall clock in the
+    /// runtime, the harness's clock in `laminar::testing`. A timer for "30 s
+    /// from now" in a `processing_time()` pipeline is
+    /// `out.set_timer(out.processing_time() + 30_000)`, and a test moves the
+    /// harness's clock past it.
+    #[inline]
+    pub fn processing_time(&self) -> Timestamp {
+        self.clock.now_ms()
     }
 
     /// Emits one result.
@@ -327,6 +354,7 @@ where
     }
 
     fn on_watermark<E: Emit<O>>(&mut self, watermark: Timestamp, out: &mut E) {
+        self.collector.watermark = watermark;
         if self.on_timer.is_none() {
             return;
         }
@@ -355,6 +383,7 @@ where
     }
 
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
+        self.collector.clock = cx.clock.clone();
         self.store.open(cx, self.name)
     }
 }

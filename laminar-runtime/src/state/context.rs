@@ -9,4 +9,8 @@ pub struct OpenContext {
     pub core: usize,
     /// Where stateful stages keep their state.
     pub store: StoreChoice,
+    /// Where processing-time stages read the time: the wall clock in the
+    /// runtime, a [`ManualClock`](crate::time::ManualClock) in the test
+    /// harness.
+    pub clock: crate::time::ProcessingClock,
 }

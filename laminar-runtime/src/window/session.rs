@@ -309,6 +309,13 @@ where
     fn on_end<E: Emit<Self::Out>>(&mut self, out: &mut E) {
         self.on_watermark(Timestamp::MAX, out);
     }
+
+    /// Takes the processing clock of whatever runs it (the clock reads
+    /// event time unless it is processing time).
+    fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), crate::state::StateError> {
+        self.clock.open(&cx.clock);
+        Ok(())
+    }
 }
 
 #[cfg(test)]
