@@ -8,9 +8,10 @@
 //! Bids are routed to cores by auction id, so each auction's bids meet on one
 //! core; each core keeps the bids above a reserve and turns them into
 //! (auction, price) results, which the main thread drains from the
-//! runtime's outboxes while it submits. At the end it prints the pipeline's
-//! flowchart, a summary of the results, the throughput and the runtime's
-//! per-core report, and checks that nothing was lost.
+//! runtime's outboxes while it submits. Every second it prints how far the
+//! cores are (`Runtime::progress`); at the end, the pipeline's flowchart, a
+//! summary of the results, the throughput and the runtime's per-core
+//! report as a table, and it checks that nothing was lost.
 
 use std::time::Instant;
 
@@ -77,7 +78,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut expected = 0u64;
     let mut input = rt.input();
-    input.submit_iter(bids(n).inspect(|b| expected += u64::from(b.price >= RESERVE)))?;
+    let mut events = bids(n).inspect(|b| expected += u64::from(b.price >= RESERVE));
+    let mut shown = Instant::now();
+    // In chunks, so that this thread can say how far the cores are.
+    while input.submit_iter(events.by_ref().take(1 << 20))?.total() > 0 {
+        if shown.elapsed().as_secs_f64() >= 1.0 {
+            println!("  {}", rt.progress());
+            shown = Instant::now();
+        }
+    }
     drop(input);
     let report = rt.finish()?;
     let (results, best) = reader.join().map_err(|_| "the reader thread panicked")?;

@@ -108,8 +108,16 @@ pub fn run<P: Pipeline<In = Bid>>(
         Bids::Ready(b) => rt.attach(source::from_slice(b.clone())),
         Bids::InCores(n) => rt.attach(bid_source(*n, DEFAULT_RATE)),
     }
-    // `finish_into` waits for the sources to end, collecting the results
-    // as the cores emit them.
+    // The cores read on their own; this thread says how far they are,
+    // once a second, then `finish_into` collects the results.
+    let mut shown = Instant::now();
+    while !rt.sources_done() {
+        std::thread::sleep(Duration::from_millis(2));
+        if shown.elapsed() >= Duration::from_secs(1) {
+            println!("  {}", rt.progress());
+            shown = Instant::now();
+        }
+    }
     let report = rt.finish_into(&mut buf)?;
     let elapsed = started.elapsed();
     fold(&buf);

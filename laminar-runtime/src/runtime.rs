@@ -486,6 +486,19 @@ impl<P: Pipeline> Runtime<P> {
         }
     }
 
+    /// How far the run has come: events in and out and read so far, over
+    /// all cores, and the lowest core's watermark (see [`Progress`]). Any
+    /// thread may ask while the cores run; each core's figures are at most
+    /// a few dozen passes of its loop old.
+    ///
+    /// [`Progress`]: crate::Progress
+    pub fn progress(&self) -> crate::Progress {
+        crate::Progress::sum(
+            self.shared.cores.iter().map(|c| &c.live),
+            self.started.elapsed(),
+        )
+    }
+
     /// True once every source attached so far has ended (each core read
     /// its split to its end and handed on what it read), when none was
     /// attached, and when a core failed (then no source goes on; `finish`

@@ -33,6 +33,8 @@ pub(crate) struct CoreShared<T> {
     /// Source splits attached since the worker last looked.
     pending_sources: Mutex<Vec<PendingSource<T>>>,
     pub(crate) has_pending: AtomicBool,
+    /// What the core last published of its progress.
+    pub(crate) live: crate::progress::Live,
 }
 
 /// A split for a core to read, with its channels to the other cores when
@@ -70,6 +72,7 @@ impl<T> Shared<T> {
                 pending: Mutex::new(Vec::new()),
                 pending_sources: Mutex::new(Vec::new()),
                 has_pending: AtomicBool::new(false),
+                live: Default::default(),
             })
             .collect();
         Shared {

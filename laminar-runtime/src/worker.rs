@@ -149,6 +149,7 @@ where
         let skew = shared.config.max_source_skew;
         let mut watermark: Timestamp = 0;
         let mut spins = 0u32;
+        let mut passes = 0u32;
         #[cfg(feature = "metrics")]
         let mut metrics = crate::metrics::CoreMetrics::new(core);
         loop {
@@ -363,6 +364,16 @@ where
                 shared.fail(core, Cause::State(e));
                 break;
             }
+            passes += 1;
+            if passes >= crate::progress::EVERY {
+                passes = 0;
+                shared.cores[core].live.publish(
+                    report.events_in,
+                    out.emitted,
+                    report.read,
+                    watermark,
+                );
+            }
             #[cfg(feature = "metrics")]
             if metrics.due() {
                 let depth = inputs.iter_mut().map(|c| c.rx.len()).sum();
@@ -424,6 +435,9 @@ where
             0,
             watermark,
         );
+        shared.cores[core]
+            .live
+            .publish(report.events_in, out.emitted, report.read, watermark);
         report.events_out = out.emitted;
         report.late = out.late;
         report.partly_late = out.partly_late;

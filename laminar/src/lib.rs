@@ -65,9 +65,9 @@ pub use laminar_runtime::window::{EmitPolicy, IntoTimestamp, TimestampFn, Window
 pub use laminar_runtime::{
     Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
-    Policy, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime, RuntimeBuilder,
-    RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, credit, message, operator,
-    pipeline, routing, source, spsc,
+    Policy, Progress, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime,
+    RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, credit, message,
+    operator, pipeline, routing, source, spsc,
 };
 
 /// Everything a pipeline author needs in scope.

@@ -6,7 +6,8 @@
 //! [ROUNDS] [EVENTS] [QUERIES] [SYSTEMS]`: ROUNDS (default 5) interleaved
 //! rounds of EVENTS bids (default 10,000,000); QUERIES a comma-separated
 //! subset (`q0,q7`; default all); SYSTEMS only the systems whose name
-//! contains it (`renoir`; default all), for profiling one.
+//! contains it (`renoir`; default all), for profiling one, or with a
+//! leading `!` all but those (`'!own windows'`).
 //!
 //! The bids are generated once, before any timing. The hand loop's output
 //! digest is taken first, untimed; every timed run's digest is checked
@@ -48,7 +49,11 @@ fn main() {
             .collect(),
     };
     let only = args.get(3).map_or("", String::as_str);
-    let runs = |s: &System| s.name.contains(only);
+    // `!NAME` leaves out the systems whose name contains NAME.
+    let runs = |s: &System| match only.strip_prefix('!') {
+        Some(out) => !s.name.contains(out),
+        None => s.name.contains(only),
+    };
     assert!(rounds > 0, "at least one round");
 
     let load_before = loadavg();

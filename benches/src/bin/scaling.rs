@@ -288,6 +288,18 @@ fn main() {
         }
         println!();
     }
+    println!("\nslowest ÷ fastest round (stability)");
+    for (si, (name, _)) in SYSTEMS.iter().enumerate() {
+        print!("{name:<26}");
+        for per_query in &times {
+            let t = &per_query[si];
+            let max = t.iter().copied().fold(0.0, f64::max);
+            let min = t.iter().copied().fold(f64::INFINITY, f64::min);
+            print!("{:>9.2}", max / min);
+        }
+        println!();
+    }
+    println!("\nsame-round ratios of speed");
     let ratio = |a: usize, b: usize, label: &str| {
         print!("{label:<26}");
         for per_query in &times {
