@@ -55,8 +55,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let input = args.next().ok_or("usage: plot PEERS.md OUT.svg")?;
     let output = args.next().ok_or("usage: plot PEERS.md OUT.svg")?;
-    let (queries, rows) = parse(&std::fs::read_to_string(&input)?)?;
-    // Systems that ran every query; a row of dashes is left out.
+    let (systems, queries) = draw(&std::fs::read_to_string(&input)?, &output)?;
+    println!("{output}: {systems} systems, {queries} queries");
+    Ok(())
+}
+
+/// Draws the chart of `markdown`'s table into the SVG file `output`;
+/// returns how many systems and queries it drew.
+fn draw(markdown: &str, output: &str) -> Result<(usize, usize), Box<dyn std::error::Error>> {
+    let (queries, rows) = parse(markdown)?;
     let rows: Vec<&Row> = rows
         .iter()
         .filter(|r| r.rates.iter().any(Option::is_some))
@@ -73,7 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .flat_map(|r| (0..queries.len()).filter_map(|q| per_core(r, q)))
         .fold(0.0, f64::max);
 
-    let root = SVGBackend::new(&output, (1200, 620)).into_drawing_area();
+    let root = SVGBackend::new(output, (1200, 620)).into_drawing_area();
     root.fill(&WHITE)?;
     let groups = queries.len() as f64;
     let mut chart = ChartBuilder::on(&root)
@@ -117,10 +124,49 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .label_font(("sans-serif", 11))
         .draw()?;
     root.present()?;
-    println!(
-        "{output}: {} systems, {} queries",
-        rows.len(),
-        queries.len()
-    );
-    Ok(())
+    Ok((rows.len(), queries.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "# Peers bench\n\n## Median M events/s (slowest–fastest round)\n\n\
+| system | q0 | q5 |\n|---|---:|---:|\n\
+| hand-written loop | 156 (150–159) | 63 (61–64) |\n\
+| Laminar runtime, 2 cores, source | 316 (294–339) | 74 (73–76) |\n\
+| renoir, 1 replica, its own windows | — | — |\n\n## Same-run speed ratio\n\n| system | q0 |\n";
+
+    #[test]
+    fn reads_the_first_table_with_cores_and_missing_cells() {
+        let (queries, rows) = parse(TABLE).unwrap();
+        assert_eq!(queries, ["q0", "q5"]);
+        assert_eq!(rows.len(), 3);
+        assert_eq!(
+            (rows[0].cores, rows[0].rates.clone()),
+            (1, vec![Some(156.0), Some(63.0)])
+        );
+        assert_eq!(
+            (rows[1].cores, rows[1].rates.clone()),
+            (2, vec![Some(316.0), Some(74.0)])
+        );
+        assert_eq!(rows[2].rates, [None, None]);
+    }
+
+    #[test]
+    fn draws_every_system_that_ran() {
+        let dir = std::env::temp_dir().join(format!("laminar-plot-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let svg = dir.join("peers.svg");
+        let drawn = draw(TABLE, svg.to_str().unwrap()).unwrap();
+        assert_eq!(drawn, (2, 2));
+        let drawn = std::fs::read_to_string(&svg).unwrap();
+        assert!(drawn.starts_with("<svg"));
+        assert!(drawn.contains("Laminar runtime, 2 cores, source (÷ 2)"));
+        assert!(
+            !drawn.contains("its own windows"),
+            "a system with no figure is left out"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
