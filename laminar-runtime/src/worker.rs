@@ -61,6 +61,11 @@ struct SourceInput<T> {
     watermark: Timestamp,
     /// The split said `End`.
     ended: bool,
+    /// Since when the split has had nothing (`Read::Idle` with no event).
+    idle_since: Option<Instant>,
+    /// Idle past the pipeline's idle timeout: not counted in the core's
+    /// watermark, as an idle input is not.
+    idle: bool,
 }
 
 impl<T> SourceInput<T> {
@@ -75,6 +80,8 @@ impl<T> SourceInput<T> {
             max_ts: None,
             watermark: 0,
             ended: false,
+            idle_since: None,
+            idle: false,
         }
     }
 }
@@ -172,7 +179,7 @@ where
             // The core's sources hold its watermark back too.
             let sources_low = sources
                 .iter()
-                .filter(|s| !s.ended)
+                .filter(|s| !s.ended && !s.idle)
                 .map(|s| s.watermark)
                 .min();
             // What the core's sources align with: the slowest source whose
@@ -294,6 +301,7 @@ where
                 let step = pump(
                     src,
                     ahead,
+                    idle_timeout,
                     core,
                     cores,
                     batch,
@@ -344,7 +352,7 @@ where
                 let low = lowest(inputs.iter());
                 let low_sources = sources
                     .iter()
-                    .filter(|s| !s.ended)
+                    .filter(|s| !s.ended && !s.idle)
                     .map(|s| s.watermark)
                     .min();
                 let low = match (low, low_sources) {
@@ -462,6 +470,7 @@ struct Step {
 fn pump<Op: Operator, R: Route<Op::In>, E: Emit<Op::Out>>(
     src: &mut SourceInput<Op::In>,
     ahead: bool,
+    idle_timeout: Option<Duration>,
     core: usize,
     cores: usize,
     batch: usize,
@@ -524,6 +533,25 @@ where
         if status == Read::End {
             src.ended = true;
             step.watermark_moved = true;
+        }
+        // A split with nothing for longer than the idle timeout stops
+        // holding the watermark back, as a silent input does; its next
+        // event makes it count again.
+        if n > 0 {
+            src.idle_since = None;
+            if src.idle {
+                src.idle = false;
+                step.watermark_moved = true;
+            }
+        } else if status == Read::Idle
+            && let Some(timeout) = idle_timeout
+            && !src.idle
+        {
+            let since = *src.idle_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= timeout {
+                src.idle = true;
+                step.watermark_moved = true;
+            }
         }
         if let Some(x) = &mut src.exchange
             && !x.flush(shared, &mut report.sent)

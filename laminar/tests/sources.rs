@@ -428,3 +428,65 @@ fn a_core_gets_its_split_with_the_channels_into_it() {
     assert_eq!(report.late(), 0);
     assert_eq!(out.iter().map(|w| w.value).sum::<u64>(), 40_000);
 }
+
+/// Nothing until `go` is set, then ends.
+struct SilentUntil {
+    go: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Split<Ev> for SilentUntil {
+    fn read(&mut self, _buf: &mut Vec<Ev>, _max: usize) -> Read {
+        if self.go.load(std::sync::atomic::Ordering::SeqCst) {
+            Read::End
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            Read::Idle
+        }
+    }
+}
+
+#[test]
+fn an_idle_split_stops_holding_the_watermark_after_the_idle_timeout() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    // One core, two splits: one in time order, one silent. Without the
+    // idle timeout the silent split would hold the core's watermark at 0
+    // and no window could fire before it ended. (Once every split left is
+    // idle, time stands still, as for idle inputs: so the paced split must
+    // still be reading when the windows are awaited.)
+    let pipeline = stream! {
+        Ev
+        -> event_time(|e| e.seq, lateness = 0ms, idle = 20ms)
+        -> key_by(|e| e.key)
+        -> window(tumbling(100ms))
+        -> aggregate(count())
+    };
+    let go = Arc::new(AtomicBool::new(false));
+    let silent = go.clone();
+    let counted = within(60, "idle split", move || {
+        let mut rt = Runtime::builder().cores(1).build(pipeline).unwrap();
+        let mut output = rt.output().unwrap();
+        // 10,000 events in time order, 250 every 2 ms.
+        let paced = (0..40u64).flat_map(|chunk| {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            (chunk * 250..(chunk + 1) * 250).map(mod_4)
+        });
+        rt.attach(source::from_splits(vec![source::iter(paced)]));
+        rt.attach(source::from_splits(vec![SilentUntil { go: silent }]));
+        // Windows fire while the silent split is still attached and the
+        // paced one still reads.
+        let mut counted = 0;
+        while counted < 5_000 {
+            let w = output
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("a window fired while a split was idle");
+            counted += w.value;
+        }
+        go.store(true, Ordering::SeqCst);
+        // The last windows fire at the end of input, which `finish` makes.
+        let report = rt.finish().unwrap();
+        counted += output.map(|w| w.value).sum::<u64>();
+        assert_eq!(report.late(), 0);
+        counted
+    });
+    assert_eq!(counted, 10_000);
+}
