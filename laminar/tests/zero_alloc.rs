@@ -266,8 +266,18 @@ fn source_blocks(n: u64, windowed: bool) -> (u64, u64) {
             .step_by(cores)
             .map(if windowed { in_order } else { bid })
     };
+    // Built and run to the end on 2 cores, the source attached.
+    fn run<P: Pipeline<In = Bid>>(p: P, source: impl laminar::source::Source<Bid>) -> Report {
+        let rt = Runtime::builder()
+            .cores(2)
+            .queue_capacity(1024)
+            .build(p)
+            .expect("runtime");
+        rt.attach(source);
+        rt.finish().expect("finish")
+    }
+    let s = sum.clone();
     let report = if windowed {
-        let s = sum.clone();
         let p = stream! {
             Bid
             -> event_time(|b| b.price)
@@ -276,28 +286,15 @@ fn source_blocks(n: u64, windowed: bool) -> (u64, u64) {
             -> aggregate(count())
             -> for_each(move |w| { s.fetch_add(w.value, Ordering::Relaxed); })
         };
-        let rt = Runtime::builder()
-            .cores(2)
-            .queue_capacity(1024)
-            .build(p)
-            .expect("runtime");
-        rt.attach(source::from_fn(events));
-        rt.finish().expect("finish")
+        run(p, source::from_fn(events))
     } else {
-        let s = sum.clone();
         let p = stream! {
             Bid
             -> key_by(|b| b.auction)
             -> filter(|b| b.price % 3 != 0)
             -> for_each(move |b| { s.fetch_add(1 + b.bidder, Ordering::Relaxed); })
         };
-        let rt = Runtime::builder()
-            .cores(2)
-            .queue_capacity(1024)
-            .build(p)
-            .expect("runtime");
-        rt.attach(source::from_fn(events));
-        rt.finish().expect("finish")
+        run(p, source::from_fn(events))
     };
     let during = blocks() - before;
     assert_eq!(report.read(), n);
