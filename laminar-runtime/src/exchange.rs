@@ -56,7 +56,15 @@ impl<T: Send + 'static> Exchange<T> {
                 let Some(mut batch) = tx.try_batch_vec() else {
                     break;
                 };
-                batch.extend(staged.drain(..n));
+                if n == staged.len() {
+                    // All of it fits one batch (the usual case: a read is
+                    // at most a batch): the staged vector itself crosses,
+                    // and the empty one takes its place, so the events are
+                    // not copied again. The vectors keep circulating.
+                    core::mem::swap(&mut batch, staged);
+                } else {
+                    batch.extend(staged.drain(..n));
+                }
                 tx.push_reserved(Message::Batch(batch), n);
                 *sent += n as u64;
                 pushed = true;
