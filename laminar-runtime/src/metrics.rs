@@ -5,9 +5,9 @@
 //!
 //! Every series has the label `core` (`"0"`, `"1"`, ...). The counters
 //! are the [`CoreReport`] columns of the same name,
-//! kept current while the run goes (set every [`EVERY`] passes of the
-//! core's loop and when it ends, so a scrape lags the core by at most that
-//! much):
+//! kept current while the run goes (set when the core publishes its
+//! progress, every 64 passes of its loop, and when it ends, so a scrape
+//! lags the core by at most that much):
 //!
 //! | series | kind | what |
 //! | --- | --- | --- |
@@ -33,9 +33,6 @@ use crate::Timestamp;
 use crate::channel::IngressTotals;
 use crate::report::CoreReport;
 
-/// Passes of a core's loop between two updates.
-pub const EVERY: u32 = 64;
-
 /// One core's series, registered once when the core starts.
 pub(crate) struct CoreMetrics {
     events_in: Counter,
@@ -50,7 +47,6 @@ pub(crate) struct CoreMetrics {
     depth: Gauge,
     watermark: Gauge,
     lag: Gauge,
-    passes: u32,
 }
 
 impl CoreMetrics {
@@ -71,19 +67,6 @@ impl CoreMetrics {
             depth: g("laminar_queue_depth"),
             watermark: g("laminar_watermark_ms"),
             lag: g("laminar_watermark_lag_ms"),
-            passes: 0,
-        }
-    }
-
-    /// Counts a pass; true every [`EVERY`] passes, when the figures are due.
-    #[inline]
-    pub(crate) fn due(&mut self) -> bool {
-        self.passes += 1;
-        if self.passes >= EVERY {
-            self.passes = 0;
-            true
-        } else {
-            false
         }
     }
 

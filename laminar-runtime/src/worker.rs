@@ -158,7 +158,7 @@ where
         let mut spins = 0u32;
         let mut passes = 0u32;
         #[cfg(feature = "metrics")]
-        let mut metrics = crate::metrics::CoreMetrics::new(core);
+        let metrics = crate::metrics::CoreMetrics::new(core);
         loop {
             if processing_time {
                 advance(&mut watermark, now_ms(), op, &mut out);
@@ -177,11 +177,7 @@ where
             let mut work = 0usize;
             let mut watermarks_moved = false;
             // The core's sources hold its watermark back too.
-            let sources_low = sources
-                .iter()
-                .filter(|s| !s.ended && !s.idle)
-                .map(|s| s.watermark)
-                .min();
+            let sources_low = lowest_source(&sources);
             // What the core's sources align with: the slowest source whose
             // events reach this core, its own or another core's.
             let aligned_low = if sources.is_empty() || processing_time {
@@ -192,10 +188,7 @@ where
                     .filter(|c| c.exchange && !c.idle)
                     .map(|c| c.watermark)
                     .min();
-                match (sources_low, exchanged) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                min_of(sources_low, exchanged)
             };
             let mut i = 0;
             while i < inputs.len() {
@@ -216,10 +209,7 @@ where
                         Message::Batch(mut events) => {
                             // One credit per event, not per message.
                             credits = credits - 1 + events.len();
-                            for e in events.drain(..) {
-                                report.events_in += 1;
-                                op.on_event(e, &mut out);
-                            }
+                            feed(events.drain(..), op, &mut out, report);
                             let _ = ch.spare.push(events);
                         }
                         Message::Watermark(w) => {
@@ -257,12 +247,7 @@ where
                     // waiting in its lane come next.
                     let taken = ch.take_lane();
                     if taken > 0 {
-                        let mut stolen = core::mem::take(&mut ch.stolen);
-                        for e in stolen.drain(..) {
-                            report.events_in += 1;
-                            op.on_event(e, &mut out);
-                        }
-                        ch.stolen = stolen;
+                        feed(ch.stolen.drain(..), op, &mut out, report);
                         work += taken;
                         report.from_lanes += taken as u64;
                     }
@@ -349,17 +334,7 @@ where
             if watermarks_moved && !processing_time {
                 // When all inputs are idle, time stands still rather than
                 // jumping.
-                let low = lowest(inputs.iter());
-                let low_sources = sources
-                    .iter()
-                    .filter(|s| !s.ended && !s.idle)
-                    .map(|s| s.watermark)
-                    .min();
-                let low = match (low, low_sources) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-                if let Some(low) = low {
+                if let Some(low) = min_of(lowest(inputs.iter()), lowest_source(&sources)) {
                     advance(&mut watermark, low, op, &mut out);
                 }
             }
@@ -381,12 +356,12 @@ where
                     report.read,
                     watermark,
                 );
-            }
-            #[cfg(feature = "metrics")]
-            if metrics.due() {
-                let depth = inputs.iter_mut().map(|c| c.rx.len()).sum();
-                let ingress = shared.ingress_totals(core);
-                metrics.record(report, out.emitted, out.late, &ingress, depth, watermark);
+                #[cfg(feature = "metrics")]
+                {
+                    let depth = inputs.iter_mut().map(|c| c.rx.len()).sum();
+                    let ingress = shared.ingress_totals(core);
+                    metrics.record(report, out.emitted, out.late, &ingress, depth, watermark);
+                }
             }
             if work > 0 {
                 spins = 0;
@@ -507,13 +482,13 @@ where
         // chain leaves the count exact.
         match &mut src.exchange {
             None => {
-                for e in src.buf.drain(..) {
-                    if let Some(ts) = route.timestamp(&e) {
-                        src.max_ts = Some(src.max_ts.map_or(ts, |m| m.max(ts)));
+                let max_ts = &mut src.max_ts;
+                let timed = src.buf.drain(..).inspect(|e| {
+                    if let Some(ts) = route.timestamp(e) {
+                        *max_ts = Some(max_ts.map_or(ts, |m| m.max(ts)));
                     }
-                    report.events_in += 1;
-                    op.on_event(e, out);
-                }
+                });
+                feed(timed, op, out, report);
             }
             Some(x) => {
                 for e in src.buf.drain(..) {
@@ -573,6 +548,39 @@ where
     }
     step.done = src.ended && !step.stalled;
     step
+}
+
+/// The lowest watermark among the core's sources that still count: not
+/// ended, not idle.
+fn lowest_source<T>(sources: &[SourceInput<T>]) -> Option<Timestamp> {
+    sources
+        .iter()
+        .filter(|s| !s.ended && !s.idle)
+        .map(|s| s.watermark)
+        .min()
+}
+
+/// The lower of two watermarks, either of which may be absent.
+fn min_of(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Hands `events` to the operator one by one, counting each as it goes
+/// (so that a panic in the chain leaves the count exact).
+#[inline]
+fn feed<Op: Operator, E: Emit<Op::Out>>(
+    events: impl Iterator<Item = Op::In>,
+    op: &mut Op,
+    out: &mut E,
+    report: &mut CoreReport,
+) {
+    for e in events {
+        report.events_in += 1;
+        op.on_event(e, out);
+    }
 }
 
 /// The lowest watermark among inputs that are not idle.
