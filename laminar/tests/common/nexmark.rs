@@ -53,6 +53,19 @@ pub struct Run<V> {
     pub report: Report,
 }
 
+impl<V> Run<V> {
+    fn new(out: Vec<Windowed<u64, V>>, late: Vec<Bid>, report: Report) -> Self {
+        Run {
+            rows: out
+                .into_iter()
+                .map(|w| (w.key, w.start, w.end, w.value))
+                .collect(),
+            late,
+            report,
+        }
+    }
+}
+
 /// Runs `pipeline` on `cores` cores: a thread submits each feed in turn
 /// (each in batches, so watermarks go out between them), while this thread
 /// drains the results and late events, so that no outbox ever fills.
@@ -87,14 +100,7 @@ where
     let total: usize = feeds.iter().map(|f| f.len()).sum();
     assert_eq!(report.events_in(), total as u64, "every bid was consumed");
     assert_eq!(report.dropped(), 0);
-    Run {
-        rows: out
-            .into_iter()
-            .map(|w| (w.key, w.start, w.end, w.value))
-            .collect(),
-        late,
-        report,
-    }
+    Run::new(out, late, report)
 }
 
 /// Runs `pipeline` on `cores` cores with `bids` read by a source inside
@@ -113,9 +119,8 @@ where
     rt.attach(laminar::source::from_slice(shared));
     let mut out = Vec::new();
     let mut late = Vec::new();
-    // Drains while the cores read, so that no outbox grows without bound;
-    // `finish_with_late` then waits for the sources to end.
-    for _ in 0..20 {
+    // Drains while the cores read, so that no outbox grows without bound.
+    while !rt.sources_done() {
         rt.drain(&mut out);
         rt.drain_late(&mut late);
         std::thread::sleep(Duration::from_millis(1));
@@ -126,14 +131,7 @@ where
     let sent: u64 = report.cores.iter().map(|c| c.sent).sum();
     let received: u64 = report.cores.iter().map(|c| c.received).sum();
     assert_eq!(sent, received, "what crossed an exchange arrived");
-    Run {
-        rows: out
-            .into_iter()
-            .map(|w| (w.key, w.start, w.end, w.value))
-            .collect(),
-        late,
-        report,
-    }
+    Run::new(out, late, report)
 }
 
 /// On 1, 2 and 4 cores, `bids` read by a source inside the cores, in
