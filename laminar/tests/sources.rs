@@ -248,6 +248,11 @@ fn a_panicking_split_fails_the_run_with_every_event_counted() {
                 after: u64::MAX,
             },
         ]));
+        // The second split never ends: the sources are done only because
+        // a core failed, and a caller waiting on that must not hang.
+        while !rt.sources_done() {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
         rt.finish().unwrap_err()
     });
     let RuntimeError::CorePanicked { message, .. } = &err else {
