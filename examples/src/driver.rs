@@ -41,6 +41,15 @@ pub enum Bids {
 }
 
 impl Bids {
+    /// Every bid, in memory: the same bids the cores read or generate, for
+    /// checking a run against a reference.
+    pub fn all(&self) -> Vec<Bid> {
+        match self {
+            Bids::Ready(b) => b.to_vec(),
+            Bids::InCores(n) => crate::nexmark::bids(*n, DEFAULT_RATE),
+        }
+    }
+
     /// How many.
     pub fn len(&self) -> usize {
         match self {

@@ -150,12 +150,6 @@ impl StageAst {
 impl Parse for PipelineAst {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let span = input.span();
-        if input.peek(Token![let]) {
-            return Err(input.error(
-                "named streams (`let name = ...;`) and joins are not supported yet; \
-                 write one pipeline: `Source -> stage(...) -> ...`",
-            ));
-        }
         let mut stages = Vec::new();
         let source = if input.is_empty() || input.peek(Token![->]) {
             None
@@ -192,6 +186,189 @@ impl Parse for PipelineAst {
         Ok(PipelineAst {
             source,
             stages,
+            span,
+        })
+    }
+}
+
+/// A pipeline of several flows: `let name = flow;` statements, flows that
+/// end in a sink (`flow;`), and the last flow, the pipeline's output.
+pub struct GraphAst {
+    /// The flows in order.
+    pub flows: Vec<FlowAst>,
+    /// `(a, b, ..)` after the flows: the pipeline's outputs, when it has
+    /// several.
+    pub outputs: Option<(token::Paren, Punctuated<Ident, Token![,]>)>,
+    /// Where to point errors about the whole pipeline.
+    pub span: Span,
+}
+
+/// One flow: `let name = head -> stages;`, `head -> stages;` or the last
+/// `head -> stages`.
+pub struct FlowAst {
+    /// `let name =`, if the flow is named.
+    pub binding: Option<(Token![let], Ident)>,
+    /// Where its records come from.
+    pub head: HeadAst,
+    /// Its stages; `source` is the head's type when it is an input.
+    pub body: PipelineAst,
+    /// The `;` after it.
+    pub semi: Option<Token![;]>,
+}
+
+/// The head of a flow.
+pub enum HeadAst {
+    /// An input: the events' type.
+    Type,
+    /// A stream named before.
+    Name(Ident),
+    /// `union(a, b, ..)`, `join(a, b, ..)` or `left_join(a, b, ..)`, kept
+    /// as a stage for spans and messages.
+    Union(StageAst),
+}
+
+impl FlowAst {
+    /// Where errors about the whole flow point.
+    pub fn head_tokens(&self) -> TokenStream {
+        match &self.head {
+            HeadAst::Type => self.body.source.to_token_stream(),
+            HeadAst::Name(name) => name.to_token_stream(),
+            HeadAst::Union(union) => union.tokens(),
+        }
+    }
+}
+
+/// Whether a `stream!` body is a graph: it binds a name or ends a flow.
+pub fn is_graph(input: &TokenStream) -> bool {
+    input.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == "let",
+        proc_macro2::TokenTree::Punct(p) => p.as_char() == ';',
+        _ => false,
+    })
+}
+
+/// A head written as one identifier: a stream named somewhere in the
+/// graph, or else a type.
+enum RawHead {
+    Ident(Ident),
+    Type(Type),
+    Union(StageAst),
+}
+
+impl Parse for GraphAst {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let span = input.span();
+        let mut raw = Vec::new();
+        let mut outputs = None;
+        while !input.is_empty() {
+            if input.peek(token::Paren) {
+                let content;
+                let paren = syn::parenthesized!(content in input);
+                let names = content
+                    .parse_terminated(Ident::parse, Token![,])
+                    .map_err(|e| {
+                        syn::Error::new(
+                            e.span(),
+                            format!("{e}\nhelp: name the outputs: `(alerts, counts)`"),
+                        )
+                    })?;
+                if !input.is_empty() {
+                    return Err(
+                        input.error("the outputs `(a, b, ..)` come last, with no `;` after them")
+                    );
+                }
+                outputs = Some((paren, names));
+                break;
+            }
+            let binding = if input.peek(Token![let]) {
+                let let_token: Token![let] = input.parse()?;
+                let name: Ident = input.parse().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected a stream name after `let`, such as `let bids = Bid -> ...;`",
+                    )
+                })?;
+                input.parse::<Token![=]>().map_err(|e| {
+                    syn::Error::new(e.span(), format!("expected `=` after `let {name}`"))
+                })?;
+                Some((let_token, name))
+            } else {
+                None
+            };
+            let head = if input.peek(Ident) && input.peek2(token::Paren) {
+                let stage = StageAst::parse_named(input, None)?;
+                if !["union", "join", "left_join"].contains(&stage.name.to_string().as_str()) {
+                    return Err(syn::Error::new(
+                        stage.name.span(),
+                        format!(
+                            "a flow starts with an event type, a stream's name, `union(..)` or `join(..)`, not the stage `{}`",
+                            stage.name
+                        ),
+                    ));
+                }
+                RawHead::Union(stage)
+            } else if input.peek(Ident)
+                && (input.peek2(Token![->]) || input.peek2(Token![;]) || {
+                    let ahead = input.fork();
+                    ahead.parse::<Ident>().is_ok() && ahead.is_empty()
+                })
+            {
+                RawHead::Ident(input.parse()?)
+            } else {
+                RawHead::Type(input.parse::<Type>().map_err(|e| {
+                    syn::Error::new(
+                        e.span(),
+                        "expected a flow's head: an event type, a stream's name or `union(a, b)`",
+                    )
+                })?)
+            };
+            let mut stages = Vec::new();
+            while !input.is_empty() && !input.peek(Token![;]) {
+                if input.peek(Token![=>]) {
+                    let arrow: Token![=>] = input.parse()?;
+                    return Err(syn::Error::new_spanned(
+                        arrow,
+                        "expected `->` between stages, found `=>`",
+                    ));
+                }
+                if !input.peek(Token![->]) {
+                    return Err(
+                        input.error("expected `->` before the next stage, or `;` after the flow")
+                    );
+                }
+                stages.push(input.parse()?);
+            }
+            let semi: Option<Token![;]> = input.parse()?;
+            raw.push((binding, head, stages, semi));
+        }
+        let names: Vec<String> = raw
+            .iter()
+            .filter_map(|(b, ..)| b.as_ref().map(|(_, n)| n.to_string()))
+            .collect();
+        let flows = raw
+            .into_iter()
+            .map(|(binding, head, stages, semi)| {
+                let (head, source) = match head {
+                    RawHead::Ident(i) if names.contains(&i.to_string()) => (HeadAst::Name(i), None),
+                    RawHead::Ident(i) => (HeadAst::Type, Some(syn::parse_quote!(#i))),
+                    RawHead::Type(t) => (HeadAst::Type, Some(t)),
+                    RawHead::Union(u) => (HeadAst::Union(u), None),
+                };
+                FlowAst {
+                    binding,
+                    head,
+                    body: PipelineAst {
+                        source,
+                        stages,
+                        span,
+                    },
+                    semi,
+                }
+            })
+            .collect();
+        Ok(GraphAst {
+            flows,
+            outputs,
             span,
         })
     }

@@ -8,6 +8,12 @@ use crate::{describe, generate, plan, read, validate};
 
 /// Expands the body of `stream! { ... }`.
 pub fn stream(input: TokenStream) -> TokenStream {
+    if crate::ast::is_graph(&input) {
+        return match syn::parse2::<crate::ast::GraphAst>(input) {
+            Ok(graph) => crate::graph::expand(&graph),
+            Err(e) => generate::stub_typed(None, e.to_compile_error()),
+        };
+    }
     let ast: PipelineAst = match syn::parse2(input.clone()) {
         Ok(ast) => ast,
         Err(e) => {

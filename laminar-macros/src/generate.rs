@@ -8,7 +8,7 @@ use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::plan::{Clock, Plan, Routing, Step, WindowPlan};
+use crate::plan::{Clock, Head, JoinKind, JoinPlan, Plan, Routing, Step, WindowPlan};
 use crate::time::{AggCall, Dur, Emit};
 
 /// One hygienic name, re-located at each stage so that an error about the
@@ -19,10 +19,72 @@ fn local(at: Span) -> Ident {
 
 /// The expression a valid pipeline expands to.
 pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
-    let source = &plan.source;
-    let p = local(source.span());
-    let mut body = quote_spanned! {source.span()=>
-        let #p = ::laminar::__private::source::<#source>();
+    let body = flow(plan);
+    let last = plan
+        .steps
+        .last()
+        .map(|s| s.span())
+        .unwrap_or_else(|| head_span(plan));
+    let p = local(last);
+    quote_spanned! {last=> {
+        #body
+        #p.build(#describe)
+    }}
+}
+
+/// Where a flow's head is written.
+fn head_span(plan: &Plan) -> Span {
+    match &plan.head {
+        Head::Source(source) => source.span(),
+        Head::Union { name, .. } => name.span(),
+        Head::Join(join) => join.name.span(),
+        Head::Fork => Span::call_site(),
+    }
+}
+
+/// The statements that leave the builder of `plan`'s flow in the local.
+fn flow(plan: &Plan) -> TokenStream {
+    let mut body = match &plan.head {
+        Head::Source(source) => {
+            let p = local(source.span());
+            quote_spanned! {source.span()=>
+                let #p = ::laminar::__private::source::<#source>();
+            }
+        }
+        Head::Union { name, sides, at } => {
+            let p = local(name.span());
+            let method = Ident::new("union", name.span());
+            let mut body = TokenStream::new();
+            for (i, side) in sides.iter().enumerate() {
+                let side_body = flow(side);
+                let end = local(
+                    side.steps
+                        .last()
+                        .map_or_else(|| head_span(side), Step::span),
+                );
+                // The side is bound to a local named where the user named
+                // it in `union(..)`: an error about it (records of another
+                // type) points there.
+                let span = at.get(i).copied().unwrap_or_else(|| name.span());
+                let side_local = Ident::new("__laminar_side", Span::mixed_site().located_at(span));
+                body.extend(quote_spanned! {span=>
+                    let #side_local = { #side_body #end };
+                });
+                body.extend(if i == 0 {
+                    quote_spanned! {name.span()=> let #p = #side_local; }
+                } else {
+                    let side_arg = Ident::new("__laminar_side", span);
+                    quote_spanned! {span=>
+                        let #side_arg = #side_local;
+                        let #p = #p.#method(#side_arg);
+                    }
+                });
+            }
+            body
+        }
+        // The fork is made where the tee is, from the stream it reads.
+        Head::Fork => TokenStream::new(),
+        Head::Join(join) => join_head(join),
     };
     match &plan.clock {
         Clock::None => {}
@@ -86,6 +148,58 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
                 }
             }
             Step::Window(w) => window(&p, w),
+            Step::Exchange { name, key, .. } => {
+                let method = Ident::new("key_by_exchange", name.span());
+                quote_spanned! {name.span()=>
+                    let #p = #p.#method(#key);
+                }
+            }
+            Step::Gather { name } => {
+                let method = Ident::new("gather", name.span());
+                quote_spanned! {name.span()=>
+                    let #p = #p.#method();
+                }
+            }
+            Step::Tee { side, span } => {
+                let side_body = flow(side);
+                let fork = local(*span);
+                let side_end = local(side.steps.last().map_or(*span, Step::span));
+                let side_local = Ident::new("__laminar_side", Span::mixed_site().located_at(*span));
+                quote_spanned! {*span=>
+                    let #side_local = {
+                        let #fork = #p.fork();
+                        #side_body
+                        #side_end
+                    };
+                    let #p = #p.tee(#side_local);
+                }
+            }
+            Step::Split { left, right } => {
+                let span = step.span();
+                let branch = |plan: &Plan, name: &str| {
+                    let body = flow(plan);
+                    let fork = local(span);
+                    let end = local(plan.steps.last().map_or(span, Step::span));
+                    let local = Ident::new(name, Span::mixed_site().located_at(span));
+                    (
+                        local.clone(),
+                        quote_spanned! {span=>
+                            let #local = {
+                                let #fork = #p.fork();
+                                #body
+                                #end
+                            };
+                        },
+                    )
+                };
+                let (l, left) = branch(left, "__laminar_left");
+                let (r, right) = branch(right, "__laminar_right");
+                quote_spanned! {span=>
+                    #left
+                    #right
+                    let #p = #p.split(#l, #r);
+                }
+            }
             Step::Stateful {
                 method,
                 name,
@@ -102,16 +216,94 @@ pub fn pipeline(plan: &Plan, describe: &str) -> TokenStream {
             }
         });
     }
-    let last = plan
-        .steps
-        .last()
-        .map(|s| s.span())
-        .unwrap_or_else(Span::call_site);
-    let p = local(last);
-    quote_spanned! {last=> {
-        #body
-        #p.build(#describe)
-    }}
+    body
+}
+
+/// The statements of a join: both sides tagged by side, their union, and
+/// the join, whose exchange routes each side by its key.
+fn join_head(join: &JoinPlan) -> TokenStream {
+    let p = local(join.name.span());
+    let mut body = TokenStream::new();
+    for (k, side) in join.sides.iter().enumerate() {
+        let side_body = flow(side);
+        let end = local(
+            side.steps
+                .last()
+                .map_or_else(|| head_span(side), Step::span),
+        );
+        let span = join.at[k];
+        let tag = if k == 0 {
+            quote_spanned!(span=> ::laminar::__private::Either::Left)
+        } else {
+            quote_spanned!(span=> ::laminar::__private::Either::Right)
+        };
+        let side_local = Ident::new("__laminar_side", span);
+        body.extend(quote_spanned! {span=>
+            let #side_local = { #side_body #end };
+            let #side_local = #side_local.map(#tag);
+        });
+        body.extend(if k == 0 {
+            quote_spanned! {span=> let #p = #side_local; }
+        } else {
+            quote_spanned! {span=> let #p = #p.union(#side_local); }
+        });
+    }
+    let [left_key, right_key] = &join.keys;
+    let build = &join.build;
+    let span = join.name.span();
+    let call = match &join.kind {
+        JoinKind::Interval {
+            lower,
+            upper,
+            outer,
+        } => {
+            let method = Ident::new(
+                if *outer {
+                    "interval_left_join"
+                } else {
+                    "interval_join"
+                },
+                span,
+            );
+            let (lower, upper) = (Literal::i64_suffixed(*lower), Literal::i64_suffixed(*upper));
+            quote_spanned! {span=> #p.#method(#left_key, #right_key, #lower, #upper, #build) }
+        }
+        JoinKind::Table { outer } => {
+            // Spanned at the table's name: a table of rows that are not
+            // changes is an error there.
+            let method = Ident::new(
+                if *outer {
+                    "table_left_join"
+                } else {
+                    "table_join"
+                },
+                join.at[1],
+            );
+            quote_spanned! {span=> #p.#method(#left_key, #right_key, #build) }
+        }
+        JoinKind::Window(shape) => {
+            let ms: Vec<u64> = shape
+                .durations
+                .iter()
+                .filter_map(|d| match d {
+                    Dur::Millis(ms) => Some(*ms),
+                    Dur::Expr { .. } => None,
+                })
+                .collect();
+            let (size, slide) = match ms[..] {
+                [size] => (size, size),
+                [size, slide, ..] => (size, slide),
+                [] => (0, 0),
+            };
+            let (size, slide) = (Literal::u64_suffixed(size), Literal::u64_suffixed(slide));
+            let method = Ident::new("window_join", span);
+            quote_spanned! {span=>
+                #p.#method(#left_key, #right_key, ::laminar::__private::Fixed::<#size, #slide>, #build)
+            }
+        }
+    };
+    body.extend(quote_spanned! {span=> let #p = #call; });
+    body
 }
 
 fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
@@ -159,7 +351,12 @@ fn window(p: &Ident, w: &WindowPlan) -> TokenStream {
     } else {
         quote_spanned!(span=> (#(#calls,)*))
     };
-    let method = Ident::new(w.shape.spec.method, w.name.span());
+    let method = if w.two_phase {
+        "aligned_window_all"
+    } else {
+        w.shape.spec.method
+    };
+    let method = Ident::new(method, w.name.span());
     if !check.used {
         // Literals only: constants, and a window's size and slide are its
         // geometry's type, so that its arithmetic divides by constants.
@@ -279,6 +476,16 @@ pub fn stub(source: Option<&syn::Type>, errors: TokenStream) -> TokenStream {
         Some(ty) => quote!(#ty),
         None => quote!(()),
     };
+    quote! {{
+        #errors
+        ::laminar::__private::stub::<#source, _>()
+    }}
+}
+
+/// [`stub`] for an input type given as tokens (a graph's `Either<..>`), or
+/// `()` when it is not known.
+pub fn stub_typed(source: Option<TokenStream>, errors: TokenStream) -> TokenStream {
+    let source = source.unwrap_or_else(|| quote!(()));
     quote! {{
         #errors
         ::laminar::__private::stub::<#source, _>()

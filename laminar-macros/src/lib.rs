@@ -29,6 +29,7 @@ mod ctxt;
 mod describe;
 mod expand;
 mod generate;
+mod graph;
 mod ops;
 mod plan;
 mod read;

@@ -9,8 +9,8 @@
 pub enum Placement {
     /// Anywhere before the terminal.
     Anywhere,
-    /// Only at the head, before any transforming stage: it decides routing
-    /// or time at ingress. Later it would need an exchange between cores.
+    /// Only at the head, before any transforming stage: it decides time at
+    /// ingress, where watermarks are made.
     Head,
 }
 
@@ -38,15 +38,15 @@ pub enum Role {
 pub enum Needs {
     /// An `event_time` or `processing_time` at the head.
     Clock,
-    /// A `key_by` at the head.
+    /// A `key_by` before it whose key no keyed stage has used yet.
     Key,
-    /// No `key_by`: the operator keys by itself.
+    /// No unused `key_by` before it: the operator keys by itself.
     NoKey,
     /// The stage right before is a window.
     Window,
-    /// Every stage since the head keeps the source events as they are
-    /// (their key and time are read from them).
-    SourceEvents,
+    /// Every stage since the last `key_by` keeps its records as they are
+    /// (the key is read from them with that `key_by`'s closure).
+    KeyedEvents,
 }
 
 /// What an operator's positional arguments are.
@@ -238,7 +238,7 @@ pub const OPS: &[OpSpec] = &[
         clock: None,
         route: Some(RouteKind::ByKey),
         role: Role::Key,
-        placement: Placement::Head,
+        placement: Placement::Anywhere,
         needs: &[],
         keeps_events: true,
         usage: "key_by(|event| event.field)",
@@ -284,7 +284,7 @@ pub const OPS: &[OpSpec] = &[
         route: None,
         role: Role::Window,
         placement: Placement::Anywhere,
-        needs: &[Needs::Clock, Needs::Key, Needs::SourceEvents],
+        needs: &[Needs::Clock, Needs::Key, Needs::KeyedEvents],
         keeps_events: false,
         usage: "window(tumbling(10s))",
     },
@@ -298,7 +298,7 @@ pub const OPS: &[OpSpec] = &[
         route: Some(RouteKind::ToOne),
         role: Role::Window,
         placement: Placement::Anywhere,
-        needs: &[Needs::Clock, Needs::NoKey, Needs::SourceEvents],
+        needs: &[Needs::Clock, Needs::NoKey, Needs::KeyedEvents],
         keeps_events: false,
         usage: "window_all(tumbling(10s))",
     },
@@ -326,7 +326,7 @@ pub const OPS: &[OpSpec] = &[
         route: None,
         role: Role::Stateful,
         placement: Placement::Anywhere,
-        needs: &[Needs::Key, Needs::SourceEvents],
+        needs: &[Needs::Key, Needs::KeyedEvents],
         keeps_events: false,
         usage: "reduce(|acc, event| new_acc)",
     },
@@ -340,7 +340,7 @@ pub const OPS: &[OpSpec] = &[
         route: None,
         role: Role::Stateful,
         placement: Placement::Anywhere,
-        needs: &[Needs::Key, Needs::SourceEvents],
+        needs: &[Needs::Key, Needs::KeyedEvents],
         keeps_events: false,
         usage: "fold(initial, |acc, event| new_acc)",
     },
@@ -360,7 +360,7 @@ pub const OPS: &[OpSpec] = &[
         route: None,
         role: Role::Stateful,
         placement: Placement::Anywhere,
-        needs: &[Needs::Key, Needs::SourceEvents],
+        needs: &[Needs::Key, Needs::KeyedEvents],
         keeps_events: false,
         usage: "process(|key, event, state, out| ...)",
     },

@@ -10,27 +10,154 @@ use crate::ctxt::Ctxt;
 use crate::ops::{self, Needs, OpSpec, Placement, Role};
 use crate::read::Stage;
 
-/// What the stages so far have established.
-#[derive(Default)]
-struct Seen<'a> {
+/// What the stages so far have established: at the end of a flow, what a
+/// flow reading it starts from.
+#[derive(Default, Clone, Copy)]
+pub struct Seen<'a> {
     /// A stage that transformed events: the head is over.
     transformed: Option<&'a StageAst>,
-    /// A stage that changed the events (a window reads key and time from
-    /// the source events, so none may come before it).
-    changed: Option<&'a StageAst>,
+    /// The `key_by` whose key the next keyed stage (a window, keyed
+    /// state) uses.
     key: Option<&'a StageAst>,
+    /// The keyed stage that used the last key, once used.
+    key_used: Option<(&'a StageAst, &'static OpSpec)>,
+    /// A stage since the live `key_by` that changed the records (a keyed
+    /// stage reads its key with the `key_by`'s closure, from records of
+    /// the type that closure takes).
+    changed: Option<&'a StageAst>,
     clock: Option<&'a StageAst>,
-    window: Option<&'a StageAst>,
     /// A window not yet closed by `aggregate`.
     open_window: Option<&'a StageAst>,
     terminal: Option<&'a StageAst>,
     previous: Option<(&'a StageAst, &'static OpSpec)>,
+    /// The `union` the records came through, until a `key_by` keys them.
+    union: Option<&'a StageAst>,
 }
 
 /// Reports every problem of `ast`, whose known stages `read` made into
 /// `stages`, into `cx`.
 pub fn check(ast: &PipelineAst, stages: &[Stage], cx: &mut Ctxt) {
-    if ast.source.is_none() {
+    check_flow(None, ast, stages, cx);
+}
+
+impl Seen<'_> {
+    /// What a flow reading this stream starts from: all of it but its
+    /// sink, which the graph reports at the reader.
+    pub fn read(self) -> Self {
+        Seen {
+            terminal: None,
+            ..self
+        }
+    }
+}
+
+/// What a `union` of streams that ended as `sides` starts from: their
+/// clock, no key (each side's records are where its own key put them), and
+/// the head over. `union` is the union as written.
+pub fn after_union<'a>(sides: &[Seen<'a>], union: &'a StageAst, cx: &mut Ctxt) -> Seen<'a> {
+    let clocks: Vec<Option<&StageAst>> = sides.iter().map(|s| s.clock).collect();
+    let kinds: Vec<Option<String>> = clocks
+        .iter()
+        .map(|c| c.map(|c| c.name.to_string()))
+        .collect();
+    if kinds.windows(2).any(|w| w[0] != w[1]) {
+        let said: Vec<String> = kinds
+            .iter()
+            .map(|k| {
+                k.as_deref()
+                    .map_or("no clock".to_owned(), |k| format!("`{k}`"))
+            })
+            .collect();
+        cx.error_with(
+            union.tokens(),
+            &format!(
+                "`union` joins streams of one clock, but these have {}",
+                said.join(", ")
+            ),
+            &["help: give each input the same clock at its head: `event_time(|e| ...)` on each, or `processing_time()` on each".to_owned()],
+        );
+    }
+    Seen {
+        transformed: Some(union),
+        union: Some(union),
+        clock: clocks.first().copied().flatten(),
+        previous: None,
+        ..Seen::default()
+    }
+}
+
+/// What a join of streams that ended as `sides` (named `names`) starts
+/// from, with each side checked to be keyed and in event time. `join` is
+/// the join as written.
+pub fn after_join<'a>(
+    sides: [Seen<'a>; 2],
+    names: [String; 2],
+    join: &'a StageAst,
+    cx: &mut Ctxt,
+) -> Seen<'a> {
+    let op = join.name.to_string();
+    // Errors about a side point at its name in the join.
+    let side_tokens: Vec<proc_macro2::TokenStream> = join
+        .args
+        .iter()
+        .filter(|a| matches!(a, crate::ast::Arg::Positional(_)))
+        .take(2)
+        .map(quote::ToTokens::to_token_stream)
+        .collect();
+    for (k, (seen, name)) in sides.iter().zip(&names).enumerate() {
+        let at = side_tokens.get(k).cloned().unwrap_or_else(|| join.tokens());
+        match (seen.key, seen.key_used) {
+            (None, Some((used, _))) => cx.error_with(
+                at.clone(),
+                &format!("`{op}` pairs rows by key, and the last `key_by` of `{name}` was used by `{}` before it", used.name),
+                &[format!("help: key `{name}` again: end it with `-> key_by(|row| row.key)`")],
+            ),
+            (None, None) => cx.error_with(
+                at.clone(),
+                &format!("`{op}` pairs rows by key, and `{name}` is not keyed"),
+                &[format!("help: end `{name}` with `-> key_by(|row| row.key)`: each side's last `key_by` is its join key")],
+            ),
+            (Some(key), _) => {
+                if let Some(changed) = seen.changed {
+                    cx.error_with(
+                        &changed.name,
+                        &format!(
+                            "`{op}` reads each row's key of `{name}` with the closure of `{}`, but `{}` after it changed the rows",
+                            key.name, changed.name
+                        ),
+                        &[format!("help: move `{}` before `{}`: a side's last stage is its `key_by`", changed.name, key.name)],
+                    );
+                }
+            }
+        }
+        match seen.clock {
+            Some(clock) if clock.name == "event_time" => {}
+            _ => cx.error_with(
+                at.clone(),
+                &format!("`{op}` pairs rows by their event time, and `{name}` has none"),
+                &[format!(
+                    "help: add `event_time(|row| row.timestamp_ms)` at the head of `{name}`'s input"
+                )],
+            ),
+        }
+    }
+    Seen {
+        transformed: Some(join),
+        clock: sides[0].clock,
+        previous: None,
+        ..Seen::default()
+    }
+}
+
+/// Checks one flow of a graph, or a whole pipeline (`start` is `None`: it
+/// starts with its source type), and returns what it ends with.
+pub fn check_flow<'a>(
+    start: Option<Seen<'a>>,
+    ast: &'a PipelineAst,
+    stages: &[Stage<'a>],
+    cx: &mut Ctxt,
+) -> Seen<'a> {
+    if start.is_none() && ast.source.is_none() {
         let message = "a pipeline starts with the type of its events";
         let help = "help: write the event type first: `stream! { MyEvent -> map(|e| ...) }`";
         match ast.stages.first() {
@@ -55,7 +182,7 @@ pub fn check(ast: &PipelineAst, stages: &[Stage], cx: &mut Ctxt) {
         check_static(source, cx);
     }
 
-    let mut seen = Seen::default();
+    let mut seen = start.unwrap_or_default();
     for read in stages {
         let (stage, op) = (read.ast, read.op);
         check_after_terminal(stage, op, &seen, cx);
@@ -75,9 +202,6 @@ pub fn check(ast: &PipelineAst, stages: &[Stage], cx: &mut Ctxt) {
             );
             seen.open_window = None;
         }
-        if op.role == Role::Window {
-            check_window(stage, &seen, cx);
-        }
         record(&mut seen, stage, op);
     }
     if let Some(window) = seen.open_window {
@@ -90,24 +214,40 @@ pub fn check(ast: &PipelineAst, stages: &[Stage], cx: &mut Ctxt) {
             )],
         );
     }
+    seen
 }
 
 fn record<'a>(seen: &mut Seen<'a>, stage: &'a StageAst, op: &'static OpSpec) {
     match op.role {
-        Role::Key => seen.key = seen.key.or(Some(stage)),
-        Role::Clock => seen.clock = seen.clock.or(Some(stage)),
-        Role::Window => {
-            seen.window = seen.window.or(Some(stage));
-            seen.open_window = Some(stage);
+        Role::Key => {
+            seen.union = None;
+            seen.key = Some(stage);
+            seen.key_used = None;
+            seen.changed = None;
         }
-        Role::Aggregate => seen.open_window = None,
+        Role::Clock => seen.clock = seen.clock.or(Some(stage)),
+        Role::Window => seen.open_window = Some(stage),
+        Role::Aggregate => {
+            // A keyed window's results are `Windowed` records: its key is
+            // spent, and a keyed stage after it needs a `key_by` again.
+            if seen.open_window.take().is_some() && seen.key.is_some() {
+                seen.key_used = Some((stage, op));
+                seen.key = None;
+            }
+        }
+        Role::Stateful => {
+            if seen.key.is_some() {
+                seen.key_used = Some((stage, op));
+                seen.key = None;
+            }
+        }
         Role::Terminal => seen.terminal = seen.terminal.or(Some(stage)),
-        Role::Transform | Role::Stateful => {}
+        Role::Transform => {}
     }
     if op.placement != Placement::Head {
         seen.transformed = seen.transformed.or(Some(stage));
     }
-    if !op.keeps_events {
+    if !op.keeps_events && op.role != Role::Key {
         seen.changed = seen.changed.or(Some(stage));
     }
     seen.previous = Some((stage, op));
@@ -166,19 +306,7 @@ fn check_placement(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
         return;
     }
     let name = op.name;
-    if op.role == Role::Key {
-        if let Some(first) = seen.key {
-            cx.error_with(
-                stage.tokens(),
-                &format!("a second `{name}` would re-route events between cores (an exchange), which is not supported yet"),
-                &[format!(
-                    "note: the pipeline is already keyed by the `{}` at its head; key once, at the source",
-                    first.name
-                )],
-            );
-            return;
-        }
-    } else if let Some(first) = seen.clock {
+    if let Some(first) = seen.clock {
         cx.error_with(
             stage.tokens(),
             &format!(
@@ -193,22 +321,14 @@ fn check_placement(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
         return;
     }
     if let Some(before) = seen.transformed {
-        let (why, help) = if op.role == Role::Key {
-            (
-                "would re-route events between cores (an exchange), which is not supported yet",
-                "so events are routed as they enter",
-            )
-        } else {
-            (
-                "must see events as they enter (watermarks are made at the inputs)",
-                "so events are timed as they enter",
-            )
-        };
         cx.error_with(
             stage.tokens(),
-            &format!("`{name}` {why}, but it comes after `{}`", before.name),
+            &format!(
+                "`{name}` must see events as they enter (watermarks are made at the inputs), but it comes after `{}`",
+                before.name
+            ),
             &[format!(
-                "help: move `{name}` directly after the source type, {help}"
+                "help: move `{name}` directly after the source type, so events are timed as they enter"
             )],
         );
     }
@@ -225,15 +345,40 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
             ),
             Needs::Key if seen.key.is_none() => {
                 let (what, alt) = if op.role == Role::Window {
-                    ("one window", ", or use `window_all(...)` for one window over all events (it runs on one core)")
+                    ("one window", ", or use `window_all(...)` for one window over all events")
                 } else {
                     ("its state", "")
                 };
-                cx.error_with(
-                    stage.tokens(),
-                    &format!("`{name}` keeps {what} per key, and this pipeline has no `key_by`"),
-                    &[format!("help: add `key_by(|event| event.key)` right after the source type{alt}")],
-                );
+                match seen.key_used {
+                    Some((used, used_op)) => {
+                        // What the spent stage emits: a window's
+                        // `Windowed` records, `reduce`/`fold`'s `(key,
+                        // value)` pairs, or `process`'s own records.
+                        let rekey = match used_op.role {
+                            Role::Aggregate => "`key_by(|w| w.key)` (or another key)",
+                            _ if used_op.name == "process" => "a `key_by` over what `process` emits",
+                            _ => "`key_by(|(key, _)| *key)` (or another key)",
+                        };
+                        cx.error_with(
+                            stage.tokens(),
+                            &format!(
+                                "`{name}` keeps {what} per key, and the last `key_by`'s key was used by `{}` before it",
+                                used.name
+                            ),
+                            &[format!("help: key its input again: add {rekey} before `{name}`{alt}")],
+                        );
+                    }
+                    None if seen.union.is_some() => cx.error_with(
+                        stage.tokens(),
+                        &format!("`{name}` keeps {what} per key, and the records of a `union` are not keyed: each side's `key_by` put its records on their cores, not the union's"),
+                        &[format!("help: key the union: add `key_by(|event| event.key)` after `union(..)`, before `{name}`{alt}")],
+                    ),
+                    None => cx.error_with(
+                        stage.tokens(),
+                        &format!("`{name}` keeps {what} per key, and this pipeline has no `key_by` before it"),
+                        &[format!("help: add `key_by(|event| event.key)` before `{name}`{alt}")],
+                    ),
+                }
             }
             Needs::NoKey => {
                 if let Some(key) = seen.key {
@@ -251,27 +396,18 @@ fn check_needs(stage: &StageAst, op: &OpSpec, seen: &Seen, cx: &mut Ctxt) {
                     &["help: add `-> window(tumbling(10s))` (or `sliding`, `session`) before it".to_owned()],
                 );
             }
-            // A second window gets its own error (one window per pipeline).
-            Needs::SourceEvents if seen.window.is_none() => {
-                if let Some(changed) = seen.changed {
+            Needs::KeyedEvents if seen.key.is_some() => {
+                if let (Some(changed), Some(key)) = (seen.changed, seen.key) {
                     cx.error_with(
                         stage.tokens(),
                         &format!(
-                            "`{name}` reads each event's key{}, but `{}` before it changed the events",
-                            if op.role == Role::Window { " and time" } else { "" },
-                            changed.name
+                            "`{name}` reads each record's key with the closure of `{}`, but `{}` between them changed the records",
+                            key.name, changed.name
                         ),
-                        &[if op.role == Role::Window {
-                            format!(
-                                "help: move `{}` after `aggregate(...)`, or compute what it computes in the key and time closures",
-                                changed.name
-                            )
-                        } else {
-                            format!(
-                                "help: move `{}` after `{name}`, or compute what it computes inside `{name}`",
-                                changed.name
-                            )
-                        }],
+                        &[format!(
+                            "help: move `{}` before `{}`, or key after it: `{} -> key_by(...) -> {name}`",
+                            changed.name, key.name, changed.name
+                        )],
                     );
                 }
             }
@@ -299,16 +435,6 @@ fn check_named_needs(read: &Stage, seen: &Seen, cx: &mut Ctxt) {
                 );
             }
         }
-    }
-}
-
-fn check_window(stage: &StageAst, seen: &Seen, cx: &mut Ctxt) {
-    if let Some(first) = seen.window {
-        cx.error_with(
-            stage.tokens(),
-            "one window per pipeline, for now: a second would need its results re-keyed between cores",
-            &[format!("note: the first is `{}` earlier in this pipeline", first.name)],
-        );
     }
 }
 
@@ -348,7 +474,7 @@ mod tests {
 
     #[test]
     fn all_errors_are_reported_together() {
-        let es = errors("u64 -> mapp(|x| x) -> filter() -> key_by(|x| *x)");
+        let es = errors("u64 -> mapp(|x| x) -> filter() -> processing_time()");
         assert_eq!(es.len(), 3, "{es:#?}");
         assert!(es[0].contains("did you mean `map`"));
         assert!(es[1].contains("takes 1 argument, but 0 were given"));
@@ -402,7 +528,30 @@ mod tests {
         assert_eq!(es.len(), 3, "{es:#?}");
         assert!(es[0].contains("needs a unit"));
         assert!(es[1].contains("must not exceed"));
-        assert!(es[2].contains("`map` before it changed"));
+        assert!(
+            es[2].contains("`map` between them changed the records"),
+            "{es:#?}"
+        );
+    }
+
+    #[test]
+    fn graphs_rekey_after_each_keyed_stage() {
+        assert!(
+            errors(
+                "Bid -> event_time(|b| b.t, lateness = 2s) -> map(|b| b) -> key_by(|b| b.a) \
+                 -> window(sliding(10s, 2s)) -> aggregate(count()) -> key_by(|w| w.start) \
+                 -> window(tumbling(2s)) -> aggregate(max(|w| w.value)) -> window_all(tumbling(2s)) \
+                 -> aggregate(count()) -> key_by(|w| w.start) -> reduce(|a, b| a)"
+            )
+            .is_empty()
+        );
+        let es = errors(
+            "Bid -> event_time(|b| b.t) -> key_by(|b| b.a) -> window(tumbling(1s)) \
+             -> aggregate(count()) -> window(tumbling(2s)) -> aggregate(count())",
+        );
+        assert_eq!(es.len(), 1, "{es:#?}");
+        assert!(es[0].contains("was used by `aggregate`"), "{es:#?}");
+        assert!(es[0].contains("add `key_by(|w| w.key)`"), "{es:#?}");
     }
 
     #[test]

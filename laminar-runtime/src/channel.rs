@@ -573,6 +573,25 @@ impl<T> Receiver<T> {
         self.stolen.len()
     }
 
+    /// Notes that the channel carried something at `now`. True if it was
+    /// idle: it holds the watermark back again.
+    #[inline]
+    pub(crate) fn mark_active(&mut self, now: Instant) -> bool {
+        self.last_active = now;
+        core::mem::take(&mut self.idle)
+    }
+
+    /// Marks the channel idle if it has carried nothing for `timeout`. True
+    /// if it just became idle: it stops holding the watermark back.
+    #[inline]
+    pub(crate) fn mark_idle_after(&mut self, now: Instant, timeout: Duration) -> bool {
+        if self.idle || now.duration_since(self.last_active) < timeout {
+            return false;
+        }
+        self.idle = true;
+        true
+    }
+
     /// Called when the channel is finished: loans go back to the pool.
     pub(crate) fn retire(&self) {
         let line = &self.shared.credits;

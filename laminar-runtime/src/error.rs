@@ -100,6 +100,24 @@ impl<T> SubmitError<T> {
             SubmitError::Backpressure { event, .. } => event,
         }
     }
+
+    /// The same refusal, with the event changed by `f`.
+    ///
+    /// ```
+    /// use laminar_runtime::SubmitError;
+    /// let e = SubmitError::Closed(2u8).map(u64::from);
+    /// assert_eq!(e.into_inner(), 2u64);
+    /// ```
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> SubmitError<U> {
+        match self {
+            SubmitError::Closed(e) => SubmitError::Closed(f(e)),
+            SubmitError::Failed(e) => SubmitError::Failed(f(e)),
+            SubmitError::Backpressure { event, core } => SubmitError::Backpressure {
+                event: f(event),
+                core,
+            },
+        }
+    }
 }
 
 impl<T> fmt::Debug for SubmitError<T> {
@@ -153,4 +171,14 @@ impl RuntimeError {
             }
         }
     }
+}
+
+/// Why [`Runtime::checkpoint`](crate::Runtime::checkpoint) did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// A core failed before its chain was through the barrier; the run
+    /// stops, and `finish()` says why.
+    #[error("a core failed before the checkpoint completed; call `finish()` for the cause")]
+    Failed,
 }

@@ -3,6 +3,16 @@
 /// Event time, in milliseconds since an epoch the pipeline chooses.
 pub type Timestamp = u64;
 
+/// The lower of two watermarks, either of which may be absent (an input
+/// with no watermark, or none left, holds nothing back).
+#[inline]
+pub(crate) fn min_of(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 /// One item in a core's inbox. Control messages travel in band so that they
 /// keep their order relative to the events around them: a watermark promises
 /// nothing older follows *on this channel*, a barrier cuts the stream for a

@@ -16,6 +16,9 @@
 //! | `laminar_late_total` | counter | late events sent to the late output |
 //! | `laminar_read_total` | counter | events its sources read |
 //! | `laminar_sent_total` | counter | of those, events passed to other cores |
+//! | `laminar_shuffled_out_total` | counter | records its chain's exchanges sent to other cores |
+//! | `laminar_shuffled_in_total` | counter | records its chain's exchanges received from other cores |
+//! | `laminar_exchange_holds_total` | counter | passes in which an exchange held a full batch, so the core fed its chain no input |
 //! | `laminar_submitted_total` | counter | events input handles queued for it |
 //! | `laminar_dropped_total` | counter | events dropped for it under `Policy::Drop` |
 //! | `laminar_blocked_seconds_total` | counter (as a gauge of seconds) | time its senders waited for credit |
@@ -40,6 +43,9 @@ pub(crate) struct CoreMetrics {
     late: Counter,
     read: Counter,
     sent: Counter,
+    shuffled_out: Counter,
+    shuffled_in: Counter,
+    exchange_holds: Counter,
     submitted: Counter,
     dropped: Counter,
     blocked: Gauge,
@@ -60,6 +66,9 @@ impl CoreMetrics {
             late: c("laminar_late_total"),
             read: c("laminar_read_total"),
             sent: c("laminar_sent_total"),
+            shuffled_out: c("laminar_shuffled_out_total"),
+            shuffled_in: c("laminar_shuffled_in_total"),
+            exchange_holds: c("laminar_exchange_holds_total"),
             submitted: c("laminar_submitted_total"),
             dropped: c("laminar_dropped_total"),
             blocked: g("laminar_blocked_seconds_total"),
@@ -85,6 +94,9 @@ impl CoreMetrics {
         self.late.absolute(late);
         self.read.absolute(report.read);
         self.sent.absolute(report.sent);
+        self.shuffled_out.absolute(report.shuffled_out);
+        self.shuffled_in.absolute(report.shuffled_in);
+        self.exchange_holds.absolute(report.exchange_holds);
         self.submitted.absolute(ingress.submitted);
         self.dropped.absolute(ingress.dropped);
         self.blocked.set(ingress.blocked_ns as f64 / 1e9);

@@ -48,6 +48,31 @@ pub trait Emit<T> {
     fn fail(&mut self, error: crate::state::StateError) {
         let _ = error;
     }
+
+    /// Moves the time of the stages downstream to `watermark`. Called by a
+    /// stage that decides the time after it (an exchange, whose watermark
+    /// is the lowest of every core's); other stages' watermarks pass on by
+    /// themselves. An emitter that is not a stage ignores it.
+    #[inline]
+    fn watermark(&mut self, watermark: Timestamp) {
+        let _ = watermark;
+    }
+
+    /// Tells the stages downstream that no more input will come; called,
+    /// like [`watermark`](Self::watermark), by a stage that decides it
+    /// (an exchange, once every core's stream has ended).
+    #[inline]
+    fn end(&mut self) {}
+
+    /// Passes checkpoint barrier `epoch` to the stages downstream; called,
+    /// like [`watermark`](Self::watermark), by a stage that decides it (an
+    /// exchange, once the barrier came in on every stream into it). The
+    /// runtime's emitter notes that the core's chain is through the
+    /// checkpoint.
+    #[inline]
+    fn barrier(&mut self, epoch: u64) {
+        let _ = epoch;
+    }
 }
 
 impl<T> Emit<T> for Vec<T> {
@@ -115,6 +140,15 @@ pub trait Operator: Send + 'static {
         let _ = out;
     }
 
+    /// Checkpoint barrier `epoch` reached this operator: everything before
+    /// it was handed to `on_event`, nothing after it was. A stage with state
+    /// snapshots it here; the barrier then passes on as a watermark does
+    /// (through [`Emit::barrier`] for a stage that decides time).
+    #[inline]
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, epoch: u64, out: &mut E) {
+        let _ = (epoch, out);
+    }
+
     /// Called once per core by `build`, before the worker starts: opens what
     /// the operator keeps, such as its state stores, so that a store that
     /// cannot be opened is a [`BuildError`](crate::BuildError), not a failure
@@ -123,6 +157,112 @@ pub trait Operator: Send + 'static {
         let _ = cx;
         Ok(())
     }
+
+    /// Whether the watermarks and the end this operator is given pass on,
+    /// as they are, to the stages after it. An exchange sets it to `false`:
+    /// the time after it is the lowest of every core's, which it passes on
+    /// itself through [`Emit::watermark`] and [`Emit::end`].
+    const PASSES_TIME: bool = true;
+
+    /// Takes in what reached this operator by other ways than its input:
+    /// an exchange's events from other cores. The core calls it once per
+    /// pass, before it feeds the chain its own input.
+    #[inline]
+    fn poll<E: Emit<Self::Out>>(&mut self, out: &mut E) -> Polled {
+        let _ = out;
+        Polled::IDLE
+    }
+
+    /// Sends what its exchanges staged for other cores, and their pending
+    /// watermarks, barriers and ends, as far as the rings allow, taking
+    /// nothing in. A stage whose downstream is held is not polled (it would
+    /// take in more than downstream can pass on), but it must still send:
+    /// a barrier it has not sent yet may be what the core holding
+    /// downstream up is waiting for.
+    #[inline]
+    fn flush_outgoing(&mut self) {}
+
+    /// Whether [`poll`](Self::poll) has something to take: a core with
+    /// nothing else to do sleeps only when it has not.
+    #[inline]
+    fn has_input(&mut self) -> bool {
+        false
+    }
+
+    /// The lowest watermark among the other cores' streams into its
+    /// exchanges (channels not yet ended), if it has any: the core's
+    /// sources align with it, so that a core's sources do not run ahead of
+    /// the slowest core whose records meet theirs after an exchange (the
+    /// windows there would hold every record in between).
+    #[inline]
+    fn exchange_watermark(&self) -> Option<Timestamp> {
+        None
+    }
+
+    /// Adds what its exchanges moved to `counts`, for the run's report.
+    #[inline]
+    fn exchange_counts(&self, counts: &mut ExchangeCounts) {
+        let _ = counts;
+    }
+}
+
+/// What one [`Operator::poll`] did, and what the core should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Polled {
+    /// Messages it took in.
+    pub moved: usize,
+    /// It holds as many events for other cores as it may: the core must
+    /// not feed the chain more input until a poll says otherwise (the
+    /// backpressure of an exchange reaches the core's inputs, not a wait).
+    pub held: bool,
+    /// It has events or control messages it could not send yet, because a
+    /// destination's ring was full: the core should poll again soon.
+    pub unsent: bool,
+    /// Once the operator was ended: everything it had is sent and every
+    /// other core's stream into it has ended.
+    pub done: bool,
+    /// It is aligning a checkpoint barrier: the core must not feed the
+    /// chain more input until it is through, but, unlike [`held`](Self::held),
+    /// the stages before it go on being polled (they may still have to
+    /// send that barrier to the other cores).
+    pub aligning: bool,
+}
+
+impl Polled {
+    /// Nothing to do, nothing held: what an operator without exchanges
+    /// says.
+    pub const IDLE: Polled = Polled {
+        moved: 0,
+        held: false,
+        unsent: false,
+        done: true,
+        aligning: false,
+    };
+
+    /// Both polls' news: held, unsent or aligning if either is, done if
+    /// both are.
+    #[inline]
+    #[must_use]
+    pub fn and(self, other: Polled) -> Polled {
+        Polled {
+            moved: self.moved + other.moved,
+            held: self.held || other.held,
+            unsent: self.unsent || other.unsent,
+            done: self.done && other.done,
+            aligning: self.aligning || other.aligning,
+        }
+    }
+}
+
+/// Events the exchanges inside a core's chain moved, for the report.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExchangeCounts {
+    /// Sent to other cores.
+    pub sent: u64,
+    /// Received from other cores.
+    pub received: u64,
+    /// Kept on this core (their key belongs to it).
+    pub local: u64,
 }
 
 /// An operator that takes and gives nothing; the type behind

@@ -223,10 +223,15 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) late: u64,
     /// Events that missed some of their windows, also in the late outbox.
     pub(crate) partly_late: u64,
+    /// Late records that are not of the pipeline's input type (a window
+    /// after a stage that changed the records): counted, not kept.
+    pub(crate) late_not_kept: u64,
     /// Items discarded because the runtime failed while an outbox was full.
     pub(crate) lost: u64,
     /// The first failure a stage reported.
     pub(crate) failure: Option<crate::state::StateError>,
+    /// The last checkpoint barrier that came out of the chain.
+    pub(crate) through: u64,
 }
 
 impl<O, T> OutboxEmit<'_, O, T> {
@@ -242,17 +247,21 @@ impl<O, T> OutboxEmit<'_, O, T> {
 }
 
 impl<O, T: 'static> OutboxEmit<'_, O, T> {
-    /// Pushes an event to the late outbox; false if it was not kept.
+    /// Pushes an event to the late outbox, or counts it where it cannot
+    /// go: false if it was lost (the run failed with the outbox full).
     fn push_late<L: 'static>(&mut self, late: L) -> bool {
-        // Late events are the pipeline's own input events; the type check
-        // is a constant after monomorphization.
+        // Late events are the pipeline's own input events, unless a stage
+        // before the window changed the records; the type check is a
+        // constant after monomorphization.
         let mut slot = Some(late);
         let Some(event) = (&mut slot as &mut dyn Any)
             .downcast_mut::<Option<T>>()
             .and_then(Option::take)
         else {
-            self.lost += 1;
-            return false;
+            // The late output carries the input type: a record of another
+            // type is counted late, and apart, never dropped unseen.
+            self.late_not_kept += 1;
+            return true;
         };
         match self.late_out.push(event, self.shared) {
             Sent::Kept => true,
@@ -294,5 +303,9 @@ impl<O, T: 'static> crate::operator::Emit<O> for OutboxEmit<'_, O, T> {
 
     fn fail(&mut self, error: crate::state::StateError) {
         self.failure.get_or_insert(error);
+    }
+
+    fn barrier(&mut self, epoch: u64) {
+        self.through = self.through.max(epoch);
     }
 }

@@ -96,6 +96,11 @@ pub struct CoreReport {
     /// Late events nobody read: discarded after the late output handle was
     /// dropped, or left unread when the run ended without collecting them.
     pub late_unread: u64,
+    /// Of the late events, those not of the pipeline's input type, so not
+    /// in the late output (which carries the input type): the records of a
+    /// window after a stage that changed them, such as a `map` before a
+    /// `key_by` in mid-pipeline. Counted here and in `late`.
+    pub late_not_kept: u64,
     /// Events discarded at ingress under the `Drop` policy.
     pub dropped: u64,
     /// Events handed back under the `Error` policy.
@@ -112,7 +117,7 @@ pub struct CoreReport {
     pub outputs_unread: u64,
     /// Watermark messages received.
     pub watermarks: u64,
-    /// Checkpoint barriers received.
+    /// Checkpoint barriers that entered this core's chain.
     pub barriers: u64,
     /// Times a sender waited for credit.
     pub blocked: u64,
@@ -139,6 +144,15 @@ pub struct CoreReport {
     /// submits wait (see [`Input::submit`](crate::Input::submit)), rather
     /// than from their rings; they hold no credit.
     pub from_lanes: u64,
+    /// Events the chain's mid-pipeline exchanges (a `key_by` after other
+    /// stages, a `window_all`) sent from this core to others. Over all
+    /// cores, `shuffled_out` and `shuffled_in` add up to the same.
+    pub shuffled_out: u64,
+    /// Events the chain's mid-pipeline exchanges received from other cores.
+    pub shuffled_in: u64,
+    /// Passes in which a mid-pipeline exchange held a full batch for a
+    /// core whose ring was full, so this core fed its chain no input.
+    pub exchange_holds: u64,
 }
 
 impl CoreReport {
@@ -156,6 +170,7 @@ impl CoreReport {
             late: 0,
             partly_late: 0,
             late_unread: 0,
+            late_not_kept: 0,
             dropped: 0,
             rejected: 0,
             refused: 0,
@@ -173,6 +188,9 @@ impl CoreReport {
             skew_waits: 0,
             exchange_stalls: 0,
             from_lanes: 0,
+            shuffled_out: 0,
+            shuffled_in: 0,
+            exchange_holds: 0,
         }
     }
 }
@@ -187,6 +205,9 @@ pub struct Report {
     pub warnings: Vec<Warning>,
     /// Wall time from `build` to the end of `finish`.
     pub elapsed: Duration,
+    /// Checkpoints completed: every core's chain went through their
+    /// barrier (see [`Runtime::checkpoint`](crate::Runtime::checkpoint)).
+    pub checkpoints: u64,
 }
 
 impl Report {
@@ -229,6 +250,12 @@ impl Report {
     /// Events enqueued over all cores.
     pub fn submitted(&self) -> u64 {
         self.cores.iter().map(|c| c.submitted).sum()
+    }
+
+    /// Events the chains' mid-pipeline exchanges sent between cores, over
+    /// all cores.
+    pub fn shuffled(&self) -> u64 {
+        self.cores.iter().map(|c| c.shuffled_out).sum()
     }
 
     /// Events the cores' sources read, over all cores.

@@ -111,6 +111,10 @@ pub struct Runtime<P: Pipeline> {
     started: Instant,
     /// The run's span (with the `tracing` feature).
     trace: RunTrace,
+    /// The output's handles per port, once one is taken.
+    ports: crate::output_port::Ports<P::Out>,
+    /// Checkpoints completed.
+    checkpoints: u64,
     /// Holds the state directory for this runtime's lifetime.
     _state_dir: Option<crate::state::StateDirLock>,
 }
@@ -285,6 +289,8 @@ impl RuntimeBuilder {
         // thread, so that a store that cannot open is a build error.
         let state_dir = crate::state::prepare_dir(&config.store, cores)
             .map_err(|source| BuildError::State { core: None, source })?;
+        let wakers: Vec<Arc<crate::idle::Waker>> = (0..cores).map(|_| Arc::default()).collect();
+        let fabric = crate::exchange::Fabric::new(config.queue_capacity, wakers.clone());
         let mut ops = Vec::with_capacity(cores);
         for core in 0..cores {
             let mut op = pipeline.instantiate(core);
@@ -292,6 +298,8 @@ impl RuntimeBuilder {
                 core,
                 store: config.store.clone(),
                 clock: crate::time::ProcessingClock::Wall,
+                fabric: fabric.clone(),
+                idle_timeout: pipeline.idle_timeout(),
             };
             op.open(&cx).map_err(|source| BuildError::State {
                 core: Some(core),
@@ -304,7 +312,7 @@ impl RuntimeBuilder {
             (0..cores).map(|_| spsc::channel(outbox_capacity)).unzip();
         let (late_txs, late_rxs): (Vec<_>, Vec<_>) =
             (0..cores).map(|_| spsc::channel(outbox_capacity)).unzip();
-        let shared = Arc::new(Shared::new(config));
+        let shared = Arc::new(Shared::new(config, &wakers));
         let mut rt = Runtime {
             pipeline,
             shared: shared.clone(),
@@ -314,6 +322,8 @@ impl RuntimeBuilder {
             warnings,
             started: Instant::now(),
             trace,
+            ports: crate::output_port::Ports::default(),
+            checkpoints: 0,
             _state_dir: state_dir,
         };
         rt.trace.built(&rt.shared.config, rt.pipeline.describe());
@@ -328,6 +338,7 @@ impl RuntimeBuilder {
                 processing_time: rt.pipeline.processing_time(),
                 idle_timeout: rt.pipeline.idle_timeout(),
                 shared: shared.clone(),
+                fabric: fabric.clone(),
                 pin,
             };
             let trace = rt.trace.clone();
@@ -417,6 +428,52 @@ impl<P: Pipeline> Runtime<P> {
         Input::new(self.shared.clone(), self.pipeline.route())
     }
 
+    /// A handle for one input of a pipeline with several (`let name =
+    /// Type -> ...;` in `stream!`, joined by `union`): it takes that
+    /// input's events, `E`, and is otherwise an [`Input`] (see
+    /// [`port`](crate::port)). Which input follows from `E`: name it
+    /// (`rt.port::<Person, _>()`) or let `submit` tell. For a pipeline
+    /// with one input, `port` is [`input`](Self::input) by another name.
+    ///
+    /// ```
+    /// use laminar_runtime::stage::builder::source;
+    /// use laminar_runtime::{Runtime, port::Either};
+    ///
+    /// let words = source::<&'static str>().map(|w| w.len() as u64);
+    /// let numbers = source::<u64>();
+    /// let p = words.union(numbers).build("flowchart LR");
+    /// let rt = Runtime::builder().cores(2).build(p)?;
+    /// let mut w = rt.port::<&'static str, _>();
+    /// let mut n = rt.port::<u64, _>();
+    /// w.submit("four")?;
+    /// n.submit(10)?;
+    /// drop((w, n));
+    /// let mut out = Vec::new();
+    /// rt.finish_into(&mut out)?;
+    /// out.sort();
+    /// assert_eq!(out, [4, 10]);
+    /// # let _: Option<Either<u8, u8>> = None;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn port<E, Ix>(&self) -> crate::port::PortInput<E, Ix, P::In, P::Route>
+    where
+        P::In: crate::port::Port<E, Ix>,
+    {
+        crate::port::PortInput::new(self.input())
+    }
+
+    /// [`attach`](Self::attach) for one input of a pipeline with several:
+    /// a source of that input's events, `E` (see [`port`](Self::port)).
+    pub fn attach_port<E, Ix, S>(&self, source: S)
+    where
+        S: crate::source::Source<E>,
+        E: Send + 'static,
+        Ix: 'static,
+        P::In: crate::port::Port<E, Ix>,
+    {
+        self.attach(crate::port::PortSource::<S, E, Ix>::new(source));
+    }
+
     /// Attaches a source that runs inside the cores: each core reads its
     /// own split (`source.split(core, cores)`, called here) on its own
     /// thread, and its events enter that core's chain with no hand-off.
@@ -486,6 +543,55 @@ impl<P: Pipeline> Runtime<P> {
         }
     }
 
+    /// Takes a checkpoint: a barrier enters every core's chain after what
+    /// the core took in so far, travels in band through every exchange,
+    /// and each stage after an exchange sees it once it came in on every
+    /// stream into the exchange (aligned): so every record is on one side
+    /// of the barrier at every stage. Returns the checkpoint's number once
+    /// every core's chain is through it.
+    ///
+    /// What a checkpoint keeps is the next part of this work: today the
+    /// barrier and its alignment, counted in the report (`barriers` per
+    /// core, `checkpoints`); stages do not yet write their state at it.
+    ///
+    /// ```
+    /// use laminar_runtime::stage::builder::source;
+    /// use laminar_runtime::Runtime;
+    ///
+    /// let p = source::<u64>().map(|x| x * 2).key_by_exchange(|x| *x).build("flowchart LR");
+    /// let mut rt = Runtime::builder().cores(2).build(p)?;
+    /// rt.input().submit_iter(0..1_000)?;
+    /// assert_eq!(rt.checkpoint()?, 1);
+    /// assert_eq!(rt.checkpoint()?, 2);
+    /// let report = rt.finish()?;
+    /// assert_eq!(report.checkpoints, 2);
+    /// assert!(report.cores.iter().all(|c| c.barriers == 2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn checkpoint(&mut self) -> Result<u64, crate::CheckpointError> {
+        let epoch = self.checkpoints + 1;
+        self.shared
+            .checkpoint_requested
+            .store(epoch, std::sync::atomic::Ordering::Release);
+        for c in &self.shared.cores {
+            c.waker.wake();
+        }
+        let mut spins = 0u32;
+        while self.shared.cores.iter().any(|c| c.checkpointed() < epoch) {
+            if self.shared.is_failed() {
+                return Err(crate::CheckpointError::Failed);
+            }
+            spins += 1;
+            if spins < 64 {
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(100));
+            }
+        }
+        self.checkpoints = epoch;
+        Ok(epoch)
+    }
+
     /// How far the run has come: events in and out and read so far, over
     /// all cores, and the lowest core's watermark (see [`Progress`]). Any
     /// thread may ask while the cores run; each core's figures are at most
@@ -542,6 +648,51 @@ impl<P: Pipeline> Runtime<P> {
     /// the results, with no bound on memory. See [`Output`].
     pub fn output(&mut self) -> Result<Output<P::Out>, OutputTaken> {
         crate::output::take(&self.outputs)
+    }
+
+    /// The handle of one output of a pipeline with several (`(a, b)` at
+    /// the end of a `stream!`), typed as that output's records, `E`: which
+    /// output follows from `E`, as for [`port`](Self::port). Each output
+    /// has one handle; the handles share the pipeline's output, so
+    /// [`output`](Self::output) is then taken (see
+    /// [`output_port`](crate::output_port)).
+    ///
+    /// ```
+    /// use laminar_runtime::stage::builder::source;
+    /// use laminar_runtime::Runtime;
+    ///
+    /// let numbers = source::<u64>();
+    /// let evens = numbers.fork().filter(|x| x % 2 == 0);
+    /// let words = numbers.fork().map(|x| format!("#{x}"));
+    /// let p = numbers.split(evens, words).build("flowchart LR");
+    /// let mut rt = Runtime::builder().cores(2).build(p)?;
+    /// let mut evens = rt.output_port::<u64, _>()?;
+    /// let mut words = rt.output_port::<String, _>()?;
+    /// rt.input().submit_iter(0..10)?;
+    /// rt.finish()?;
+    /// let mut got: Vec<u64> = evens.by_ref().collect();
+    /// got.sort();
+    /// assert_eq!(got, [0, 2, 4, 6, 8]);
+    /// assert_eq!(words.count(), 10);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn output_port<E, Ix: 'static>(
+        &mut self,
+    ) -> Result<crate::output_port::PortOutput<E, Ix, P::Out>, OutputTaken>
+    where
+        P::Out: crate::port::Port<E, Ix>,
+    {
+        let demux = match self.ports.demux.as_ref() {
+            Some(weak) => weak.upgrade().ok_or(OutputTaken)?,
+            None => {
+                let output = self.output()?;
+                let demux = crate::output_port::Demux::new(output, self.ports.discarded.clone());
+                self.ports.demux = Some(std::sync::Arc::downgrade(&demux));
+                demux
+            }
+        };
+        let slot = demux.open::<E, Ix>().ok_or(OutputTaken)?;
+        Ok(crate::output_port::PortOutput::new(demux, slot))
     }
 
     /// The handle that reads late events (those past their window's end
@@ -723,10 +874,20 @@ impl<P: Pipeline> Runtime<P> {
             c.outputs_unread += unread.get(c.core).copied().unwrap_or(0);
             c.late_unread += late_unread.get(c.core).copied().unwrap_or(0);
         }
+        // What the output handles per port discarded (records of a dropped
+        // handle's output) is known in total, not per core: core 0 carries
+        // it.
+        if let Some(first) = cores.first_mut() {
+            first.outputs_unread += self
+                .ports
+                .discarded
+                .load(std::sync::atomic::Ordering::Relaxed);
+        }
         let report = Report {
             cores,
             warnings: self.warnings.clone(),
             elapsed: self.started.elapsed(),
+            checkpoints: self.checkpoints,
         };
         let result = match self.shared.take_failure() {
             None => Ok(report),

@@ -21,7 +21,9 @@ pub(crate) enum Cause {
 }
 
 pub(crate) struct CoreShared<T> {
-    pub(crate) waker: Waker,
+    /// Shared with the exchanges' senders inside the operator chains
+    /// (see [`Fabric`](crate::exchange::Fabric)).
+    pub(crate) waker: Arc<Waker>,
     pool: Arc<CreditPool>,
     /// Every channel into this core, for closing and for the report.
     registry: Mutex<Vec<Arc<ChannelShared>>>,
@@ -35,6 +37,23 @@ pub(crate) struct CoreShared<T> {
     pub(crate) has_pending: AtomicBool,
     /// What the core last published of its progress.
     pub(crate) live: crate::progress::Live,
+    /// The last checkpoint barrier the core's whole chain is through.
+    checkpointed: std::sync::atomic::AtomicU64,
+}
+
+impl<T> CoreShared<T> {
+    /// The core's chain is through checkpoint barrier `epoch`.
+    #[inline]
+    pub(crate) fn through_checkpoint(&self, epoch: u64) {
+        if epoch > self.checkpointed.load(Ordering::Relaxed) {
+            self.checkpointed.store(epoch, Ordering::Release);
+        }
+    }
+
+    /// The last checkpoint barrier the core's chain is through.
+    pub(crate) fn checkpointed(&self) -> u64 {
+        self.checkpointed.load(Ordering::Acquire)
+    }
 }
 
 /// A split for a core to read, with its channels to the other cores when
@@ -57,15 +76,20 @@ pub(crate) struct Shared<T> {
     cancelled: AtomicBool,
     /// Splits attached and not yet ended (or dropped).
     pub(crate) sources_live: crate::sync::AtomicUsize,
+    /// The last checkpoint asked for: each core sends its barrier into its
+    /// chain when it sees it.
+    pub(crate) checkpoint_requested: std::sync::atomic::AtomicU64,
     failure: Mutex<Option<(usize, Cause)>>,
 }
 
 impl<T> Shared<T> {
-    pub(crate) fn new(config: Config) -> Self {
+    /// The state of a run on `config.cores` cores, woken through `wakers`
+    /// (one per core).
+    pub(crate) fn new(config: Config, wakers: &[Arc<Waker>]) -> Self {
         let cap = config.queue_capacity.next_power_of_two();
         let cores = (0..config.cores)
-            .map(|_| CoreShared {
-                waker: Waker::default(),
+            .map(|core| CoreShared {
+                waker: wakers[core].clone(),
                 pool: CreditPool::new(cap, cap / 4, cap / 2),
                 registry: Mutex::new(Vec::new()),
                 exchanges: Mutex::new(Vec::new()),
@@ -73,6 +97,7 @@ impl<T> Shared<T> {
                 pending_sources: Mutex::new(Vec::new()),
                 has_pending: AtomicBool::new(false),
                 live: Default::default(),
+                checkpointed: std::sync::atomic::AtomicU64::new(0),
             })
             .collect();
         Shared {
@@ -83,6 +108,7 @@ impl<T> Shared<T> {
             failed: AtomicBool::new(false),
             cancelled: AtomicBool::new(false),
             sources_live: crate::sync::AtomicUsize::new(0),
+            checkpoint_requested: std::sync::atomic::AtomicU64::new(0),
             failure: Mutex::new(None),
         }
     }

@@ -124,6 +124,8 @@ impl<P: Pipeline> Harness<P> {
             core: 0,
             store,
             clock: ProcessingClock::Manual(clock.clone()),
+            fabric: crate::exchange::Fabric::single(),
+            idle_timeout: None,
         };
         op.open(&cx).map_err(|source| BuildError::State {
             core: Some(0),

@@ -7,9 +7,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::{Duration, Instant};
 
 use crate::channel::Receiver;
-use crate::exchange::Exchange;
+use crate::exchange::Outgoing;
 use crate::idle::SPINS_BEFORE_PARK;
-use crate::message::{Message, Timestamp};
+use crate::message::{Message, Timestamp, min_of};
 use crate::operator::{Emit, Operator};
 use crate::outbox::{OutSink, OutboxEmit};
 use crate::report::{CoreReport, Pinning};
@@ -33,6 +33,9 @@ pub(crate) struct Worker<Op: Operator, R> {
     /// An input silent this long stops holding the watermark back.
     pub(crate) idle_timeout: Option<Duration>,
     pub(crate) shared: Arc<Shared<Op::In>>,
+    /// The run's exchanges: where the core says whether it still reads a
+    /// source, for the other cores' alignment.
+    pub(crate) fabric: Arc<crate::exchange::Fabric>,
     /// `Some(cpu)` to pin; `Some(None)` when pinning was asked for but no CPU
     /// list is available.
     pub(crate) pin: Option<Option<core_affinity::CoreId>>,
@@ -51,7 +54,7 @@ pub(crate) struct WorkerExit<O, I> {
 /// other cores.
 struct SourceInput<T> {
     split: BoxedSplit<T>,
-    exchange: Option<Exchange<T>>,
+    exchange: Option<Outgoing<T>>,
     /// Events of the last read, reused.
     buf: Vec<T>,
     /// Highest timestamp read.
@@ -75,7 +78,7 @@ impl<T> SourceInput<T> {
     {
         SourceInput {
             split: p.split,
-            exchange: p.exchange.map(Exchange::new),
+            exchange: p.exchange.map(Outgoing::new),
             buf: Vec::new(),
             max_ts: None,
             watermark: 0,
@@ -143,9 +146,13 @@ where
             emitted: 0,
             late: 0,
             partly_late: 0,
+            late_not_kept: 0,
             lost: 0,
             failure: None,
+            through: 0,
         };
+        // The last checkpoint barrier sent into the chain.
+        let mut injected = 0u64;
         let processing_time = self.processing_time;
         let idle_timeout = self.idle_timeout;
         let mut inputs: Vec<Receiver<Op::In>> = Vec::new();
@@ -157,10 +164,16 @@ where
         let mut watermark: Timestamp = 0;
         let mut spins = 0u32;
         let mut passes = 0u32;
+        // The chain was told its input ended; the core runs on until its
+        // exchanges are done.
+        let mut ended = false;
+        // Whether this core has a split to read, as the fabric last heard.
+        let mut reading = false;
+        let fabric = &*self.fabric;
         #[cfg(feature = "metrics")]
         let metrics = crate::metrics::CoreMetrics::new(core);
         loop {
-            if processing_time {
+            if processing_time && !ended {
                 advance(&mut watermark, now_ms(), op, &mut out);
             }
             if shared.is_failed() {
@@ -174,7 +187,31 @@ where
             }
             shared.take_pending(core, &mut inputs, &mut new_sources);
             sources.extend(new_sources.drain(..).map(SourceInput::new));
-            let mut work = 0usize;
+            let has_sources = !sources.is_empty();
+            if reading != has_sources {
+                reading = has_sources;
+                fabric.set_reading(core, reading);
+            }
+            // A checkpoint was asked for: its barrier enters the chain
+            // after everything this core took in so far, and before what
+            // it takes in next.
+            let asked = shared.checkpoint_requested.load(Ordering::Acquire);
+            let barrier_in = asked > injected;
+            if barrier_in {
+                injected = asked;
+                report.barriers += 1;
+                op.on_barrier(asked, &mut out);
+                if Op::PASSES_TIME {
+                    // No stage decides time: the barrier went through.
+                    out.through = asked;
+                }
+            }
+            // The chain's exchanges first: what other cores sent, and what
+            // this core staged for them. A held exchange (a batch staged
+            // for a full ring) stops this pass from feeding the chain.
+            let polled = op.poll(&mut out);
+            shared.cores[core].through_checkpoint(out.through);
+            let mut work = polled.moved + usize::from(barrier_in);
             let mut watermarks_moved = false;
             // The core's sources hold its watermark back too.
             let sources_low = lowest_source(&sources);
@@ -188,10 +225,14 @@ where
                     .filter(|c| c.exchange && !c.idle)
                     .map(|c| c.watermark)
                     .min();
-                min_of(sources_low, exchanged)
+                // And the other cores' streams into the chain's own
+                // exchanges: their records meet this core's there.
+                min_of(min_of(sources_low, exchanged), op.exchange_watermark())
             };
             let mut i = 0;
-            while i < inputs.len() {
+            // A held exchange, or one aligning a barrier, takes no input.
+            let wait = polled.held || polled.aligning;
+            while i < inputs.len() && !wait {
                 let (before, rest) = inputs.split_at_mut(i);
                 let Some((ch, after)) = rest.split_first_mut() else {
                     break;
@@ -258,11 +299,7 @@ where
                     report.messages += n as u64;
                     work += n;
                     if idle_timeout.is_some() {
-                        ch.last_active = Instant::now();
-                        if ch.idle {
-                            ch.idle = false;
-                            watermarks_moved = true;
-                        }
+                        watermarks_moved |= ch.mark_active(Instant::now());
                     }
                 } else if ch.is_finished() {
                     ch.retire();
@@ -275,9 +312,10 @@ where
             }
             // The core's own sources, after its inputs: consuming those
             // first frees the rings that other cores' sources wait on.
-            let mut stalled = false;
+            let mut stalled = polled.unsent;
+            report.exchange_holds += u64::from(polled.held);
             let mut s = 0;
-            while s < sources.len() {
+            while s < sources.len() && !wait {
                 let src = &mut sources[s];
                 // A source far ahead of the slowest one waits: its events
                 // would only wait in open windows.
@@ -315,10 +353,7 @@ where
             {
                 let now = Instant::now();
                 for ch in &mut inputs {
-                    if !ch.idle && now.duration_since(ch.last_active) >= timeout {
-                        ch.idle = true;
-                        watermarks_moved = true;
-                    }
+                    watermarks_moved |= ch.mark_idle_after(now, timeout);
                 }
             }
             if watermarks_moved {
@@ -332,9 +367,16 @@ where
                 sources.extend(new_sources.drain(..).map(SourceInput::new));
             }
             if watermarks_moved && !processing_time {
-                // When all inputs are idle, time stands still rather than
-                // jumping.
-                if let Some(low) = min_of(lowest(inputs.iter()), lowest_source(&sources)) {
+                // When every input is idle, the highest of their watermarks
+                // passes on, as Flink's watermark valve does (and as an
+                // exchange does here): each idle input gave up holding time
+                // back, and without this a pipeline whose inputs all fell
+                // silent would hold every window, and a join every row,
+                // until they spoke again. Records an input sends later
+                // below it are late, and counted.
+                let low = min_of(lowest(inputs.iter()), lowest_source(&sources))
+                    .or_else(|| highest_idle(&inputs, &sources));
+                if let Some(low) = low {
                     advance(&mut watermark, low, op, &mut out);
                 }
             }
@@ -360,6 +402,7 @@ where
                 {
                     let depth = inputs.iter_mut().map(|c| c.rx.len()).sum();
                     let ingress = shared.ingress_totals(core);
+                    exchanged(op, report);
                     metrics.record(report, out.emitted, out.late, &ingress, depth, watermark);
                 }
             }
@@ -374,16 +417,24 @@ where
                 std::thread::yield_now();
                 continue;
             }
-            if shared.closed.load(Ordering::Acquire)
+            if ended {
+                // The chain's exchanges wait for every other core's end.
+                if polled.done {
+                    break;
+                }
+            } else if shared.closed.load(Ordering::Acquire)
                 && inputs.is_empty()
                 && sources.is_empty()
                 && !shared.cores[core].has_pending.load(Ordering::Acquire)
             {
+                ended = true;
                 op.on_end(&mut out);
+                out.publish();
                 if let Some(e) = out.failure.take() {
                     shared.fail(core, Cause::State(e));
+                    break;
                 }
-                break;
+                continue;
             }
             if spins < SPINS_BEFORE_PARK {
                 spins += 1;
@@ -397,7 +448,10 @@ where
                             // Closing matters only to a core that could
                             // end; one still waiting on other cores'
                             // sources would spin on it.
-                            || (shared.closed.load(Ordering::Acquire) && inputs.is_empty())
+                            || (shared.closed.load(Ordering::Acquire)
+                                && inputs.is_empty()
+                                && !ended)
+                            || op.has_input()
                             || shared.cores[core].has_pending.load(Ordering::Acquire)
                             || inputs
                                 .iter_mut()
@@ -409,6 +463,7 @@ where
                     });
             }
         }
+        exchanged(op, report);
         #[cfg(feature = "metrics")]
         metrics.record(
             report,
@@ -424,6 +479,7 @@ where
         report.events_out = out.emitted;
         report.late = out.late;
         report.partly_late = out.partly_late;
+        report.late_not_kept = out.late_not_kept;
         report.outputs_lost = out.lost;
     }
 }
@@ -464,10 +520,11 @@ where
         watermark_moved: false,
         done: false,
     };
+    let wake = |core: usize| shared.cores[core].waker.notify();
     // Staged events go before any new read: a full destination stops the
     // reading, not the core.
     if let Some(x) = &mut src.exchange
-        && !x.flush(shared, &mut report.sent)
+        && !x.flush(wake, &mut report.sent)
     {
         step.stalled = true;
         return step;
@@ -529,7 +586,7 @@ where
             }
         }
         if let Some(x) = &mut src.exchange
-            && !x.flush(shared, &mut report.sent)
+            && !x.flush(wake, &mut report.sent)
         {
             step.stalled = true;
         }
@@ -542,12 +599,20 @@ where
         }
     }
     if let Some(x) = &mut src.exchange
-        && !x.send_watermark(src.watermark, shared)
+        && !x.send_watermark(src.watermark, wake)
     {
         step.stalled = true;
     }
     step.done = src.ended && !step.stalled;
     step
+}
+
+/// Copies what the chain's exchanges moved into the report.
+fn exchanged<Op: Operator>(op: &Op, report: &mut CoreReport) {
+    let mut moved = crate::operator::ExchangeCounts::default();
+    op.exchange_counts(&mut moved);
+    report.shuffled_out = moved.sent;
+    report.shuffled_in = moved.received;
 }
 
 /// The lowest watermark among the core's sources that still count: not
@@ -558,14 +623,6 @@ fn lowest_source<T>(sources: &[SourceInput<T>]) -> Option<Timestamp> {
         .filter(|s| !s.ended && !s.idle)
         .map(|s| s.watermark)
         .min()
-}
-
-/// The lower of two watermarks, either of which may be absent.
-fn min_of(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
 }
 
 /// Hands `events` to the operator one by one, counting each as it goes
@@ -581,6 +638,17 @@ fn feed<Op: Operator, E: Emit<Op::Out>>(
         report.events_in += 1;
         op.on_event(e, out);
     }
+}
+
+/// The highest watermark among idle inputs and sources: the time once
+/// every one of them is idle.
+fn highest_idle<T, S>(inputs: &[Receiver<T>], sources: &[SourceInput<S>]) -> Option<Timestamp> {
+    let inputs = inputs.iter().filter(|c| c.idle).map(|c| c.watermark);
+    let sources = sources
+        .iter()
+        .filter(|s| !s.ended && s.idle)
+        .map(|s| s.watermark);
+    inputs.chain(sources).max()
 }
 
 /// The lowest watermark among inputs that are not idle.

@@ -58,6 +58,7 @@ pub use laminar_macros::stream;
 pub use laminar_runtime::stage::bounds::{Event, HashEq, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::stage::stateful::Collector;
+pub use laminar_runtime::stage::{Change, Changelog, JoinKey};
 pub use laminar_runtime::state::{Codec, MemStore, Serde, StateError, StateStore, StoreChoice};
 pub use laminar_runtime::window::aggregate::{Aggregate, SumFn, Summable};
 pub use laminar_runtime::window::duration::DurationError;
@@ -67,15 +68,15 @@ pub use laminar_runtime::{
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
     Policy, Progress, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime,
     RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, credit, message,
-    operator, pipeline, routing, source, spsc,
+    operator, pipeline, port, routing, source, spsc,
 };
 
 /// Everything a pipeline author needs in scope.
 pub mod prelude {
     pub use crate::stream;
     pub use crate::{
-        Admission, Aggregate, Emit, Input, NoOutput, Operator, Output, Pipeline, Policy, Report,
-        Runtime, SubmitError, Windowed,
+        Admission, Aggregate, Change, Emit, Input, NoOutput, Operator, Output, Pipeline, Policy,
+        Report, Runtime, SubmitError, Windowed,
     };
 }
 
@@ -90,12 +91,18 @@ pub mod prelude {
 /// stated in the crate's public traits ([`Key`], [`StageFn`], [`Event`],
 /// [`Codec`], [`SumFn`], [`TimestampFn`], [`Aggregate`]).
 pub mod dsl {
+    pub use laminar_runtime::exchange::Repartition;
+    pub use laminar_runtime::key::{KeyFn, KeyOf};
+    pub use laminar_runtime::port::Either;
     pub use laminar_runtime::stage::Identity;
     pub use laminar_runtime::stage::builder::{Builder, source};
+    pub use laminar_runtime::stage::stateful::{Fold, Process, Reduce};
+    pub use laminar_runtime::stage::timed::{ItemClock, Lift, OnValue, StampEnd, Timed};
     pub use laminar_runtime::window::aggregate::{Aggs, Avg, Count, First, Last, Max, Min, Sum};
     pub use laminar_runtime::window::aligned::AlignedWindow;
     pub use laminar_runtime::window::geometry::{Dynamic, Fixed};
     pub use laminar_runtime::window::session::SessionWindow;
+    pub use laminar_runtime::window::two_phase::{MergeWindows, Partial};
     pub use laminar_runtime::window::{NoKey, NoTime};
 }
 
@@ -104,6 +111,7 @@ pub mod dsl {
 /// Not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use laminar_runtime::port::Either;
     pub use laminar_runtime::stage::builder::{Builder, Built, Stub, source, stub};
     pub use laminar_runtime::stage::stateless::{
         Filter, FilterMap, FlatMap, ForEach, Inspect, Map,

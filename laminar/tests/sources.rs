@@ -455,9 +455,7 @@ fn an_idle_split_stops_holding_the_watermark_after_the_idle_timeout() {
     use std::sync::atomic::{AtomicBool, Ordering};
     // One core, two splits: one in time order, one silent. Without the
     // idle timeout the silent split would hold the core's watermark at 0
-    // and no window could fire before it ended. (Once every split left is
-    // idle, time stands still, as for idle inputs: so the paced split must
-    // still be reading when the windows are awaited.)
+    // and no window could fire before it ended.
     let pipeline = stream! {
         Ev
         -> event_time(|e| e.seq, lateness = 0ms, idle = 20ms)

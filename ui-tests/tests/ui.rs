@@ -17,4 +17,6 @@ fn ui() {
     t.compile_fail("tests/ui/types/*.rs");
     t.compile_fail("tests/ui/state/*.rs");
     t.compile_fail("tests/ui/windows/*.rs");
+    t.compile_fail("tests/ui/named/*.rs");
+    t.compile_fail("tests/ui/joins/*.rs");
 }

@@ -1,4 +1,5 @@
-//! The peers bench: Nexmark q0, q1, q2, q5 and q7 over the same generated
+//! The peers bench: Nexmark q0, q1, q2, q5 and q7 (their keyed parts, and
+//! q5 and q7 whole as `q5-hot` and `q7-highest`) over the same generated
 //! bids, through every system of `laminar_benches::peers::SYSTEMS` (a hand
 //! loop, Laminar's chain and runtime, timely dataflow, renoir).
 //!
@@ -44,7 +45,10 @@ fn main() {
                 *Query::ALL
                     .iter()
                     .find(|q| q.name() == name)
-                    .unwrap_or_else(|| panic!("no query {name}: q0, q1, q2, q5 or q7"))
+                    .unwrap_or_else(|| {
+                        let names: Vec<_> = Query::ALL.iter().map(|q| q.name()).collect();
+                        panic!("no query {name}: one of {}", names.join(", "))
+                    })
             })
             .collect(),
     };

@@ -34,8 +34,21 @@ pub fn run(query: Query, bids: &Arc<[Bid]>) -> Option<Digest> {
                 out.add((b.auction, b.price).row());
             }
         }
-        Query::Q5 => q5(bids, &mut out),
+        Query::Q5 => q5(bids, |start, counts| {
+            for (&auction, &n) in counts {
+                out.add((auction, start, n).row());
+            }
+        }),
         Query::Q7 => q7(bids, &mut out),
+        Query::Q5Hot => q5(bids, |start, counts| {
+            let most = counts.values().copied().max().unwrap_or(0);
+            for (&auction, &n) in counts {
+                if n == most {
+                    out.add((start, start + WINDOW, auction, n).row());
+                }
+            }
+        }),
+        Query::Q7Highest => q7_highest(bids, &mut out),
     }
     Some(out)
 }
@@ -44,8 +57,9 @@ pub fn run(query: Query, bids: &Arc<[Bid]>) -> Option<Digest> {
 /// are consecutive; each has its counts in one map, a bid counts once, in
 /// its pane, and a window, once it has ended, is the sum of its five
 /// panes. (Counting each bid in each of its five windows' maps instead
-/// was about 0.75 times as fast.)
-fn q5(bids: &[Bid], out: &mut Digest) {
+/// was about 0.75 times as fast.) Each window with bids is passed to
+/// `window`: its start and its counts by auction.
+fn q5(bids: &[Bid], mut window: impl FnMut(u64, &FxHashMap<u64, u64>)) {
     let mut panes: VecDeque<FxHashMap<u64, u64>> = VecDeque::new();
     // Start of `panes[0]`, and of the next window to emit.
     let (mut first, mut next) = (0, 0);
@@ -65,8 +79,8 @@ fn q5(bids: &[Bid], out: &mut Digest) {
                 *sum.entry(auction).or_insert(0) += n;
             }
         }
-        for (&auction, &n) in &sum {
-            out.add((auction, *next, n).row());
+        if !sum.is_empty() {
+            window(*next, &sum);
         }
         sum.clear();
         *next += SLIDE;
@@ -119,5 +133,26 @@ fn q7(bids: &[Bid], out: &mut Digest) {
     }
     for (&auction, &max) in &maxima {
         out.add((auction, start, max).row());
+    }
+}
+
+/// q7 whole: bids come in time order, so one window is open at a time,
+/// with one running maximum.
+fn q7_highest(bids: &[Bid], out: &mut Digest) {
+    let (mut start, mut end) = (0, 0);
+    let mut max: Option<u64> = None;
+    for b in bids {
+        if b.date_time >= end {
+            assert!(b.date_time >= start, "bids are in time order");
+            if let Some(m) = max.take() {
+                out.add((start, end, m).row());
+            }
+            start = q7_window(b.date_time);
+            end = start + WINDOW;
+        }
+        max = Some(max.map_or(b.price, |m| m.max(b.price)));
+    }
+    if let Some(m) = max {
+        out.add((start, end, m).row());
     }
 }

@@ -9,8 +9,15 @@
 //! query. Adding a system is adding an entry.
 //!
 //! The queries ([`Query`]) are Nexmark's q0, q1, q2, q5 and q7 as
-//! `laminar_benches::nexmark` and `laminar_examples::nexmark` define them:
-//! every system computes the same rows, in whatever order it emits them.
+//! `laminar_benches::nexmark` and `laminar_examples::nexmark` define them
+//! (q5 and q7 their keyed part), and q5 and q7 whole, as
+//! `laminar_examples::reference` defines them: every system computes the
+//! same rows, in whatever order it emits them.
+//!
+//! The join queries, q4 and q8, read persons and auctions as well as bids:
+//! they are in [`joins`], with systems of their own (Laminar and timely,
+//! checked against `laminar_examples::reference_joins`), timed by the
+//! `peers_joins` binary.
 
 use std::sync::Arc;
 
@@ -18,6 +25,7 @@ use laminar::{Emit, Windowed};
 use laminar_examples::nexmark::Bid;
 
 pub mod hand;
+pub mod joins;
 pub mod laminar_rt;
 pub mod panes;
 pub mod renoir;
@@ -50,13 +58,27 @@ pub enum Query {
     /// Highest bid's keyed part: the highest price per auction per 10 s
     /// tumbling window.
     Q7,
+    /// Hot items, whole: per window of [`Query::Q5`], the auctions with the
+    /// most bids, as `(window start, window end, auction, count)`.
+    Q5Hot,
+    /// Highest bid, whole: per window of [`Query::Q7`], the highest price
+    /// over all auctions, as `(window start, window end, price)`.
+    Q7Highest,
 }
 
 impl Query {
     /// Every query, in the order the tables show them.
-    pub const ALL: [Query; 5] = [Query::Q0, Query::Q1, Query::Q2, Query::Q5, Query::Q7];
+    pub const ALL: [Query; 7] = [
+        Query::Q0,
+        Query::Q1,
+        Query::Q2,
+        Query::Q5,
+        Query::Q7,
+        Query::Q5Hot,
+        Query::Q7Highest,
+    ];
 
-    /// The query's name, `q0` to `q7`.
+    /// The query's name: `q0` to `q7`, `q5-hot`, `q7-highest`.
     pub fn name(self) -> &'static str {
         match self {
             Query::Q0 => "q0",
@@ -64,6 +86,8 @@ impl Query {
             Query::Q2 => "q2",
             Query::Q5 => "q5",
             Query::Q7 => "q7",
+            Query::Q5Hot => "q5-hot",
+            Query::Q7Highest => "q7-highest",
         }
     }
 }
@@ -152,6 +176,18 @@ pub const SYSTEMS: &[System] = &[
         family: Family::Laminar,
         cores: 2,
         run: |q, bids| laminar_rt::source_digesting(q, bids, 2),
+    },
+    System {
+        name: "Laminar runtime, 1 core, source, keyed after a map (an exchange)",
+        family: Family::Laminar,
+        cores: 1,
+        run: |q, bids| laminar_rt::keyed_mid_pipeline(q, bids, 1),
+    },
+    System {
+        name: "Laminar runtime, 2 cores, source, keyed after a map (an exchange)",
+        family: Family::Laminar,
+        cores: 2,
+        run: |q, bids| laminar_rt::keyed_mid_pipeline(q, bids, 2),
     },
     System {
         name: "timely, 1 worker",
@@ -260,11 +296,19 @@ impl Row for (u64, u64) {
 }
 
 /// q5 and q7, as the hand loop and the peers make them: `(auction, window
-/// start, value)`.
+/// start, value)`; and q7 whole: `(window start, window end, price)`.
 impl Row for (u64, u64, u64) {
     #[inline]
     fn row(&self) -> [u64; 4] {
         [self.0, self.1, self.2, 0]
+    }
+}
+
+/// q5 whole: `(window start, window end, auction, count)`.
+impl Row for (u64, u64, u64, u64) {
+    #[inline]
+    fn row(&self) -> [u64; 4] {
+        [self.0, self.1, self.2, self.3]
     }
 }
 
@@ -321,6 +365,75 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The hand loop's whole q5 and q7, and timely's on 1 and 2 workers,
+    /// are the plain references' of `laminar_examples::reference`, on
+    /// 100 000 bids at a tenth of Nexmark's rate (about 110 s of event
+    /// time: 11 tumbling and 55 sliding windows), and on bids where every
+    /// window's hot items are tied.
+    #[test]
+    fn whole_queries_are_the_references() {
+        let generated = bids(100_000, DEFAULT_RATE / 10);
+        check_whole_queries(&generated, 55);
+        // Every bid twice, on two auctions: every window's hot item is tied
+        // with its twin.
+        let twins: Vec<Bid> = generated[..20_000]
+            .iter()
+            .flat_map(|&b| {
+                let twin = Bid {
+                    auction: b.auction + (1 << 40),
+                    ..b
+                };
+                [b, twin]
+            })
+            .collect();
+        let windows = check_whole_queries(&twins, 10);
+        let hot = laminar_examples::reference::q5_hot(&twins);
+        assert!(hot.len() >= 2 * windows, "ties kept");
+    }
+
+    /// Checks the hand loop's and timely's whole q5 and q7 on `bids`
+    /// against the references, with at least `windows` sliding windows;
+    /// returns how many there were.
+    fn check_whole_queries(bids: &[Bid], windows: usize) -> usize {
+        use laminar_examples::reference;
+        let digest = |rows: &mut dyn Iterator<Item = [u64; 4]>| {
+            let mut d = Digest::default();
+            rows.for_each(|r| d.add(r));
+            d
+        };
+        let hot = reference::q5_hot(bids);
+        let highest = reference::q7_highest(bids);
+        let sliding: std::collections::BTreeSet<u64> = hot.iter().map(|r| r.0).collect();
+        assert!(sliding.len() >= windows, "{} windows", sliding.len());
+        assert!(
+            highest.len() >= windows / 5,
+            "{} tumbling windows",
+            highest.len()
+        );
+        let bids: Arc<[Bid]> = bids.into();
+        let cases = [
+            (Query::Q5Hot, digest(&mut hot.iter().map(Row::row))),
+            (Query::Q7Highest, digest(&mut highest.iter().map(Row::row))),
+        ];
+        for (query, want) in cases {
+            assert_eq!(
+                hand::run(query, &bids),
+                Some(want),
+                "hand, {}",
+                query.name()
+            );
+            for workers in [1, 2] {
+                assert_eq!(
+                    timely::run(query, &bids, workers),
+                    Some(want),
+                    "timely on {workers} workers, {}",
+                    query.name()
+                );
+            }
+        }
+        sliding.len()
     }
 
     /// A digest tells apart outputs that differ in one field of one row,

@@ -4,11 +4,15 @@
 //! timely's `map` and `filter`; the windowed ones exchange `(auction,
 //! price, time)` by auction to a `unary_frontier` operator that aggregates
 //! them by pane ([`Panes`], as the hand loop does) and emits a window once
-//! the input frontier has passed its end. Timestamps are event times: a
-//! source's batch carries the time of its first bid and spans
-//! [`TIME_STEP`] of event time.
+//! the input frontier has passed its end. The whole q5 and q7 then
+//! exchange those per-auction rows by window to a second `unary_frontier`
+//! operator (`top_per_window`) that keeps, per window, the highest value
+//! and the auctions that have it, and emits a window once no more of its
+//! rows can come. Timestamps are event times: a source's batch carries the
+//! time of its first bid and spans [`TIME_STEP`] of event time.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -56,6 +60,21 @@ pub fn run(query: Query, bids: &Arc<[Bid]>, workers: usize) -> Option<Digest> {
                 Query::Q7 => {
                     let maxima = per_window(bids, "Q7", Panes::maxima(WINDOW));
                     digest_into(maxima, sink);
+                }
+                Query::Q5Hot => {
+                    let counts = per_window(bids, "Q5", Panes::counts(SLIDE));
+                    let hot = top_per_window(counts, SLIDE).flat_map(|(start, n, auctions)| {
+                        auctions
+                            .into_iter()
+                            .map(move |auction| (start, start + WINDOW, auction, n))
+                    });
+                    digest_into(hot, sink);
+                }
+                Query::Q7Highest => {
+                    let maxima = per_window(bids, "Q7", Panes::maxima(WINDOW));
+                    let highest = top_per_window(maxima, WINDOW)
+                        .map(|(start, max, _)| (start, start + WINDOW, max));
+                    digest_into(highest, sink);
                 }
             }
         });
@@ -147,6 +166,56 @@ fn per_window<'s>(
                 }
             },
         )
+}
+
+/// The stage over all auctions of a window: exchanges [`per_window`]'s
+/// rows `(auction, window start, value)` by window (windows start every
+/// `slide`), keeps per window the highest value and the auctions that have
+/// it, and emits `(window start, highest value, those auctions)`. A
+/// window's rows all carry times no later than its end ([`per_window`]
+/// emits them at the capability of one of its panes), so the window is
+/// complete once the input frontier has passed its end.
+fn top_per_window<'s>(
+    rows: StreamVec<'s, u64, (u64, u64, u64)>,
+    slide: u64,
+) -> StreamVec<'s, u64, (u64, u64, Vec<u64>)> {
+    // Window starts are multiples of `slide`, and timely routes by the low
+    // bits: route by the window's number.
+    let by_window = Exchange::new(move |r: &(u64, u64, u64)| r.1 / slide);
+    rows.unary_frontier::<CapacityContainerBuilder<Vec<_>>, _, _, _>(
+        by_window,
+        "TopPerWindow",
+        |_cap, _info| {
+            // Per window start: a capability of its first row, the highest
+            // value so far and the auctions that have it.
+            let mut open: BTreeMap<u64, (Capability<u64>, u64, Vec<u64>)> = BTreeMap::new();
+            move |(input, frontier), output| {
+                let port = output.output_index();
+                input.for_each(|cap, data| {
+                    for (auction, start, value) in data.drain(..) {
+                        let (_, best, auctions) = open.entry(start).or_insert_with(|| {
+                            let cap = cap.retain_least(port).expect("rows come with a time");
+                            (cap, value, Vec::new())
+                        });
+                        if value > *best {
+                            *best = value;
+                            auctions.clear();
+                        }
+                        if value == *best {
+                            auctions.push(auction);
+                        }
+                    }
+                });
+                while let Some(entry) = open.first_entry() {
+                    if frontier.less_equal(&(*entry.key() + WINDOW)) {
+                        break;
+                    }
+                    let (start, (cap, best, auctions)) = entry.remove_entry();
+                    output.session(&cap).give((start, best, auctions));
+                }
+            }
+        },
+    )
 }
 
 /// Digests the stream's rows into `digest`, on this worker.

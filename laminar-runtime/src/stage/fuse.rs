@@ -2,8 +2,9 @@
 
 use core::marker::PhantomData;
 
+use super::timed::Timed;
 use crate::message::Timestamp;
-use crate::operator::{Emit, Operator};
+use crate::operator::{Emit, ExchangeCounts, Operator, Polled};
 
 /// `A` followed by `B`, as one operator.
 #[derive(Clone, Debug)]
@@ -45,6 +46,34 @@ impl<B: Operator, E: Emit<B::Out>> Emit<B::In> for Feed<'_, B, E> {
     fn fail(&mut self, error: crate::state::StateError) {
         self.out.fail(error);
     }
+
+    /// A watermark from a stage that decides time (an exchange): `B`
+    /// handles it, and passes it on if it passes time on.
+    #[inline]
+    fn watermark(&mut self, watermark: Timestamp) {
+        self.next.on_watermark(watermark, self.out);
+        if B::PASSES_TIME {
+            self.out.watermark(watermark);
+        }
+    }
+
+    #[inline]
+    fn end(&mut self) {
+        self.next.on_end(self.out);
+        if B::PASSES_TIME {
+            self.out.end();
+        }
+    }
+
+    /// A barrier from a stage that decides time (an exchange, aligned):
+    /// `B` takes it, and passes it on if it passes time on.
+    #[inline]
+    fn barrier(&mut self, epoch: u64) {
+        self.next.on_barrier(epoch, self.out);
+        if B::PASSES_TIME {
+            self.out.barrier(epoch);
+        }
+    }
 }
 
 #[diagnostic::do_not_recommend]
@@ -78,7 +107,9 @@ where
                 out,
             },
         );
-        self.second.on_watermark(watermark, out);
+        if A::PASSES_TIME {
+            self.second.on_watermark(watermark, out);
+        }
     }
 
     #[inline]
@@ -87,16 +118,84 @@ where
             next: &mut self.second,
             out,
         });
-        self.second.on_end(out);
+        // A stage that decides time (an exchange) ends what follows it
+        // itself, once every core's stream into it has ended.
+        if A::PASSES_TIME {
+            self.second.on_end(out);
+        }
+    }
+
+    #[inline]
+    fn on_barrier<E: Emit<B::Out>>(&mut self, epoch: u64, out: &mut E) {
+        // As a watermark: upstream first; a stage that decides time passes
+        // the barrier on itself, once aligned.
+        self.first.on_barrier(
+            epoch,
+            &mut Feed {
+                next: &mut self.second,
+                out,
+            },
+        );
+        if A::PASSES_TIME {
+            self.second.on_barrier(epoch, out);
+        }
     }
 
     fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), crate::state::StateError> {
         self.first.open(cx)?;
         self.second.open(cx)
     }
+
+    const PASSES_TIME: bool = A::PASSES_TIME && B::PASSES_TIME;
+
+    #[inline]
+    fn poll<E: Emit<B::Out>>(&mut self, out: &mut E) -> Polled {
+        // Downstream first: what it takes in frees room for what upstream
+        // sends it. A held downstream stage takes nothing more from
+        // upstream, whose exchanges then keep their rings full: that is
+        // how an exchange's backpressure reaches the exchange before it.
+        let second = self.second.poll(out);
+        if second.held {
+            self.first.flush_outgoing();
+            return Polled {
+                done: false,
+                ..second
+            };
+        }
+        let first = self.first.poll(&mut Feed {
+            next: &mut self.second,
+            out,
+        });
+        first.and(second)
+    }
+
+    #[inline]
+    fn flush_outgoing(&mut self) {
+        self.first.flush_outgoing();
+        self.second.flush_outgoing();
+    }
+
+    #[inline]
+    fn has_input(&mut self) -> bool {
+        self.first.has_input() || self.second.has_input()
+    }
+
+    #[inline]
+    fn exchange_watermark(&self) -> Option<Timestamp> {
+        crate::message::min_of(
+            self.first.exchange_watermark(),
+            self.second.exchange_watermark(),
+        )
+    }
+
+    fn exchange_counts(&self, counts: &mut ExchangeCounts) {
+        self.first.exchange_counts(counts);
+        self.second.exchange_counts(counts);
+    }
 }
 
-/// The empty chain: passes events through.
+/// The empty chain of a pipeline over `T`: passes its records, each with
+/// its time (see [`Timed`]), through.
 pub struct Identity<T>(PhantomData<fn(T) -> T>);
 
 impl<T> Identity<T> {
@@ -126,11 +225,11 @@ impl<T> core::fmt::Debug for Identity<T> {
 
 #[diagnostic::do_not_recommend]
 impl<T: 'static> Operator for Identity<T> {
-    type In = T;
-    type Out = T;
+    type In = Timed<T>;
+    type Out = Timed<T>;
 
     #[inline(always)]
-    fn on_event<E: Emit<T>>(&mut self, event: T, out: &mut E) {
+    fn on_event<E: Emit<Timed<T>>>(&mut self, event: Timed<T>, out: &mut E) {
         out.emit(event);
     }
 }

@@ -17,7 +17,18 @@
 pub mod bounds;
 pub mod builder;
 mod fuse;
+mod join;
+mod sides;
+pub mod split;
 pub mod stateful;
 pub mod stateless;
+mod table_join;
+pub mod tee;
+pub mod timed;
+pub mod union;
+mod window_join;
 
 pub use fuse::{Identity, Then};
+pub use join::{Inner, IntervalJoin, JoinKey, JoinRoute, LeftOuter, PairFn};
+pub use table_join::{Change, Changelog, TableJoin};
+pub use window_join::WindowJoin;

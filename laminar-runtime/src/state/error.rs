@@ -180,4 +180,20 @@ pub enum StateError {
         /// Where it stopped making sense.
         at: usize,
     },
+    /// The cores' chains do not agree on an exchange: the `n`-th exchange
+    /// opened on one core carries another type than on another. Chains
+    /// from one pipeline always agree; a hand-written pipeline whose
+    /// `instantiate` builds different chains per core does not.
+    #[error(
+        "exchange {index} carries `{now}` on this core and `{other}` on another; every core's \
+         chain must have the same exchanges in the same order"
+    )]
+    ExchangeMismatch {
+        /// Which exchange, in the order the chain opens them.
+        index: usize,
+        /// The type on this core.
+        now: &'static str,
+        /// The type the first core opened it with.
+        other: &'static str,
+    },
 }

@@ -144,6 +144,9 @@ impl<K: Key, Acc> Accs<K, Acc> {
     }
 }
 
+/// Watermarks over which the pool's size follows the most panes in use.
+const PEAK_SPAN: u32 = 256;
+
 struct Pane<K, Acc> {
     /// Its number: it starts at `no * pane`.
     no: u64,
@@ -200,6 +203,15 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>, G> {
     /// Spare maps, reused oldest first so that each comes back, and is
     /// shrunk if oversized, within a few panes.
     pool: VecDeque<FxHashMap<KF::Key, A::Acc>>,
+    /// The most panes in use at a watermark, over this stretch of
+    /// [`PEAK_SPAN`] watermarks and the one before: how many spares the
+    /// pool keeps. A stretch, not the latest count: watermarks that come
+    /// in bursts (across an exchange, the lowest of every core's) make the
+    /// count swing, and a pool trimmed to its low points reallocates at
+    /// every high one.
+    peak: (usize, usize),
+    /// Watermarks seen in this stretch.
+    advances: u32,
     scratch: FxHashMap<KF::Key, A::Acc>,
     /// Which pane's accumulators are in `hot`.
     current: Current,
@@ -255,6 +267,8 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
             emit,
             panes: VecDeque::new(),
             pool: VecDeque::new(),
+            peak: (0, 0),
+            advances: 0,
             scratch: FxHashMap::default(),
             current: Current::NONE,
             hot: Accs::empty(),
@@ -570,6 +584,8 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>, G: Geometry> Clone
             emit: self.emit,
             panes: VecDeque::new(),
             pool: VecDeque::new(),
+            peak: (0, 0),
+            advances: 0,
             scratch: FxHashMap::default(),
             current: Current::NONE,
             hot: Accs::empty(),
@@ -686,9 +702,16 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
             }
         }
         self.next_due = next_due;
-        // Enough spares for the panes to come, as many as were in use and
-        // some slack; more would be kept for nothing.
-        let spares = 2 * in_use + 4;
+        // Enough spares for the panes to come, as many as were in use over
+        // the last stretches of watermarks and some slack; more would be
+        // kept for nothing.
+        self.peak.0 = self.peak.0.max(in_use);
+        self.advances += 1;
+        if self.advances >= PEAK_SPAN {
+            self.advances = 0;
+            self.peak = (in_use, self.peak.0);
+        }
+        let spares = 2 * self.peak.0.max(self.peak.1) + 4;
         if self.pool.len() > spares {
             self.pool.drain(..self.pool.len() - spares);
         }

@@ -8,7 +8,8 @@
 //! - [`aggregate`]: what a window computes;
 //! - [`geometry`]: a tumbling or sliding window's durations, constants when
 //!   they were literals;
-//! - [`duration`]: durations given as expressions, checked at build.
+//! - [`duration`]: durations given as expressions, checked at build;
+//! - [`two_phase`]: `window_all` as a window per core, merged on core 0.
 //!
 //! Late data is never dropped silently: an event past the watermark but
 //! within the allowed lateness updates its window and fires it again; a
@@ -27,6 +28,7 @@ pub mod aligned;
 pub mod duration;
 pub mod geometry;
 pub mod session;
+pub mod two_phase;
 
 // The key types used to live here; kept at this path for the macro's
 // generated code and for users who name them so.

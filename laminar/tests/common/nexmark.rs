@@ -310,13 +310,25 @@ impl Rng {
 /// highest timestamp by `spread`, no bid ever arrives behind it: a bid's
 /// block started less than `spread` before anything submitted so far.
 pub fn shuffle_within(bids: &[Bid], spread: u64, seed: u64) -> Vec<Bid> {
+    shuffle_within_by(bids, |b| b.date_time, spread, seed)
+}
+
+/// [`shuffle_within`] for any events in the order of the time `time`
+/// reads from each.
+pub fn shuffle_within_by<T: Clone>(
+    events: &[T],
+    time: impl Fn(&T) -> u64,
+    spread: u64,
+    seed: u64,
+) -> Vec<T> {
     let mut rng = Rng::new(seed);
-    let mut out = Vec::with_capacity(bids.len());
-    let mut rest = bids;
+    let mut out = Vec::with_capacity(events.len());
+    let mut rest = events;
     while let Some(first) = rest.first() {
+        let start = time(first);
         let len = rest
             .iter()
-            .position(|b| b.date_time - first.date_time >= spread)
+            .position(|e| time(e) - start >= spread)
             .unwrap_or(rest.len());
         let mut block = rest[..len].to_vec();
         for i in (1..block.len()).rev() {

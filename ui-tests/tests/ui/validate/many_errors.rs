@@ -6,6 +6,6 @@ fn main() {
         u64
         -> mapp(|x| x + 1)
         -> filter()
-        -> key_by(|x| *x)
+        -> processing_time()
     };
 }

@@ -1,4 +1,4 @@
-// A window reads key and time from the source events: a `map` between `key_by` and `window` is rejected.
+// A window reads each record's key with its `key_by`'s closure: a `map` between `key_by` and `window` is rejected, with how to reorder.
 use laminar::prelude::*;
 
 #[derive(Clone, Debug)]

@@ -1,4 +1,4 @@
-// One window per pipeline, for now: a second window after the first `aggregate` is rejected.
+// A second keyed window needs its input keyed again: the first window's `aggregate` used the `key_by`'s key, and the error says to re-key with `key_by(|w| w.key)`.
 use laminar::prelude::*;
 
 #[derive(Clone, Debug)]
