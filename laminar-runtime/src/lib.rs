@@ -74,6 +74,7 @@ mod room;
 pub mod routing;
 mod runtime;
 mod shared;
+pub mod sink;
 pub mod source;
 // The one module with `unsafe` code (raw slots, `MaybeUninit` reads and
 // writes behind acquire/release indices): the crate denies `unsafe_code`, as

@@ -186,6 +186,17 @@ impl<E, Ix, T: Send + 'static, R: Route<T>> Clone for PortInput<E, Ix, T, R> {
             _port: PhantomData,
         }
     }
+
+    fn replayable(&self) -> bool {
+        self.source.replayable()
+    }
+
+    fn seek(
+        &mut self,
+        positions: &[crate::source::Position],
+    ) -> Result<(), crate::source::SourceError> {
+        self.source.seek(positions)
+    }
 }
 
 impl<E, Ix, T: Send + 'static, R> core::fmt::Debug for PortInput<E, Ix, T, R> {
@@ -260,5 +271,9 @@ where
         let read = self.split.read(&mut self.buf, max);
         buf.extend(self.buf.drain(..).map(T::wrap));
         read
+    }
+
+    fn positions(&self, out: &mut Vec<crate::source::Position>) {
+        self.split.positions(out);
     }
 }

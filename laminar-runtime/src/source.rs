@@ -76,6 +76,61 @@ pub trait Split<T>: Send + 'static {
     /// Appends at most `max` events to `buf` (which the core has emptied)
     /// and says whether more will come.
     fn read(&mut self, buf: &mut Vec<T>, max: usize) -> Read;
+
+    /// Where a replayable split stands: for each partition it reads, the
+    /// offset of the next event [`read`](Self::read) will hand out. A
+    /// checkpoint records these at its barrier, after every event read
+    /// before it entered the chain; recovery gives them back to
+    /// [`Source::seek`]. A split that cannot be replayed adds nothing (the
+    /// default).
+    fn positions(&self, out: &mut Vec<Position>) {
+        let _ = out;
+    }
+}
+
+/// Where one partition of a replayable source stands: the offset of the
+/// next event to read, in the source's own unit (a byte offset for a file,
+/// a sequence number for a generator or a log).
+///
+/// A partition is what a source replays independently: a file, a log
+/// partition, one stream of a generator. Splits group partitions per core,
+/// so that the same positions restore a run on any number of cores.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Position {
+    /// The partition's number, stable across runs and core counts.
+    pub partition: u32,
+    /// The offset of the next event to read.
+    pub offset: u64,
+}
+
+/// Why a source could not be moved to recorded positions.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The source has no positions: it cannot resume a checkpointed run.
+    #[error("this source cannot be replayed from a checkpoint's positions")]
+    NotReplayable,
+    /// A recorded partition is not one of the source's.
+    #[error(
+        "the checkpoint records partition {partition}, which this source does not have ({partitions} partitions)"
+    )]
+    UnknownPartition {
+        /// The partition recorded.
+        partition: u32,
+        /// How many the source has.
+        partitions: u32,
+    },
+    /// The source's files or connection failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being opened or read.
+        what: String,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A source of events that splits into one [`Split`] per core.
@@ -91,6 +146,24 @@ pub trait Source<T>: Send + 'static {
     /// Split `core` of `cores`, called once per core, on the thread that
     /// attaches the source.
     fn split(&mut self, core: usize, cores: usize) -> Self::Split;
+
+    /// Whether the source can resume from positions: its splits report
+    /// [`Split::positions`] and [`seek`](Self::seek) moves it. A run that
+    /// keeps checkpoints records the positions of replayable sources only;
+    /// the events of the others are not replayed after a crash.
+    fn replayable(&self) -> bool {
+        false
+    }
+
+    /// Moves every partition in `positions` to its offset, before the
+    /// source is split: recovery calls it with what the last complete
+    /// checkpoint recorded, so that the run reads each event after that
+    /// checkpoint once more and none before it. Partitions not listed start
+    /// at their beginning.
+    fn seek(&mut self, positions: &[Position]) -> Result<(), SourceError> {
+        let _ = positions;
+        Err(SourceError::NotReplayable)
+    }
 }
 
 /// A source from a function that gives core `core` of `cores` an iterator
@@ -267,6 +340,12 @@ impl<T, S: Split<T>> Split<T> for Option<S> {
         match self {
             Some(s) => s.read(buf, max),
             None => Read::End,
+        }
+    }
+
+    fn positions(&self, out: &mut Vec<Position>) {
+        if let Some(s) = self {
+            s.positions(out);
         }
     }
 }
