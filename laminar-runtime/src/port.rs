@@ -186,17 +186,6 @@ impl<E, Ix, T: Send + 'static, R: Route<T>> Clone for PortInput<E, Ix, T, R> {
             _port: PhantomData,
         }
     }
-
-    fn replayable(&self) -> bool {
-        self.source.replayable()
-    }
-
-    fn seek(
-        &mut self,
-        positions: &[crate::source::Position],
-    ) -> Result<(), crate::source::SourceError> {
-        self.source.seek(positions)
-    }
 }
 
 impl<E, Ix, T: Send + 'static, R> core::fmt::Debug for PortInput<E, Ix, T, R> {
@@ -249,6 +238,17 @@ where
             buf: Vec::new(),
             _port: PhantomData,
         }
+    }
+
+    fn replayable(&self) -> bool {
+        self.source.replayable()
+    }
+
+    fn seek(
+        &mut self,
+        positions: &[crate::source::Position],
+    ) -> Result<(), crate::source::SourceError> {
+        self.source.seek(positions)
     }
 }
 
