@@ -117,6 +117,7 @@ pub(crate) fn channel<T>(
             last_active: std::time::Instant::now(),
             idle: false,
             exchange: false,
+            barrier: 0,
         },
     )
 }
@@ -540,6 +541,10 @@ pub(crate) struct Receiver<T> {
     /// From another core's source (an exchange), not from an input handle:
     /// its watermark is one the core's own sources align with.
     pub(crate) exchange: bool,
+    /// The last checkpoint barrier it carried (from another core's
+    /// source, which sends one on every channel as the barrier enters its
+    /// core).
+    pub(crate) barrier: u64,
 }
 
 impl<T> Receiver<T> {

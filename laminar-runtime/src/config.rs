@@ -32,6 +32,13 @@ pub struct Config {
     /// How far, in event time (ms), a core's source may read ahead of the
     /// slowest source feeding that core before it waits for it.
     pub max_source_skew: crate::Timestamp,
+    /// Where checkpoints go; `None`: checkpoints are barriers only, and
+    /// nothing is kept.
+    pub checkpoint_dir: Option<std::path::PathBuf>,
+    /// Take a checkpoint this often.
+    pub checkpoint_every: Option<std::time::Duration>,
+    /// Restore the last checkpoint in `checkpoint_dir` at build.
+    pub recover: bool,
 }
 
 impl Default for Config {
@@ -45,6 +52,9 @@ impl Default for Config {
             policy: Policy::Block,
             store: crate::state::StoreChoice::Memory,
             max_source_skew: 1_000,
+            checkpoint_dir: None,
+            checkpoint_every: None,
+            recover: false,
         }
     }
 }

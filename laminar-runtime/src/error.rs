@@ -52,6 +52,10 @@ pub enum BuildError {
         #[source]
         source: crate::state::StateError,
     },
+    /// Recovery could not restore the last checkpoint (its files, its
+    /// sinks' transactions, or a source that cannot seek).
+    #[error("recovery from the checkpoint directory failed: {0}")]
+    Recover(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A duration the pipeline was given as an expression (`tumbling(cfg.window)`)
     /// cannot be used: `stage` is the stage as written in `stream!`.
     #[error("in `{stage}`: {what}")]
@@ -148,6 +152,20 @@ pub enum RuntimeError {
         /// What each core did before the run stopped.
         report: Box<Report>,
     },
+    /// A checkpoint could not be written (a snapshot, a manifest, a sink's
+    /// pre-commit or commit), or recovery could not restore one; the
+    /// cores were stopped. Recovery from the last complete checkpoint
+    /// resumes the run.
+    #[error("core {core} could not take a checkpoint: {source}")]
+    Checkpoint {
+        /// The core that failed.
+        core: usize,
+        /// What went wrong.
+        #[source]
+        source: CheckpointError,
+        /// What each core did before the run stopped.
+        report: Box<Report>,
+    },
     /// A core could not write its state; the other cores were stopped.
     #[error("core {core} could not keep its state")]
     State {
@@ -166,19 +184,33 @@ impl RuntimeError {
     /// dropped and [`abandoned`](crate::CoreReport::abandoned) events.
     pub fn report(&self) -> &Report {
         match self {
-            RuntimeError::CorePanicked { report, .. } | RuntimeError::State { report, .. } => {
-                report
-            }
+            RuntimeError::CorePanicked { report, .. }
+            | RuntimeError::State { report, .. }
+            | RuntimeError::Checkpoint { report, .. } => report,
         }
     }
 }
 
 /// Why [`Runtime::checkpoint`](crate::Runtime::checkpoint) did not complete.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CheckpointError {
-    /// A core failed before its chain was through the barrier; the run
-    /// stops, and `finish()` says why.
+    /// A core failed before its chain was through the barrier, or while it
+    /// wrote its snapshot or prepared its sink; the run stops, and
+    /// `finish()` says why. What the other cores prepared was rolled back.
     #[error("a core failed before the checkpoint completed; call `finish()` for the cause")]
     Failed,
+    /// The checkpoint directory could not be written or read.
+    #[error(transparent)]
+    Store(#[from] crate::checkpoint::StoreError),
+    /// A sink could not commit or abort a transaction.
+    #[error("sink: {0}")]
+    Sink(#[from] crate::sink::SinkError),
+    /// The checkpoint's state could not be read back.
+    #[error("checkpoint state: {0}")]
+    State(#[from] crate::state::StateError),
+    /// A source could not be moved to the positions the checkpoint
+    /// recorded.
+    #[error("source: {0}")]
+    Source(#[from] crate::source::SourceError),
 }

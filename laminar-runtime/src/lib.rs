@@ -50,10 +50,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod checkpoint;
 mod channel;
 mod config;
 pub mod credit;
 mod error;
+pub mod failpoint;
 pub mod exchange;
 mod idle;
 pub mod ingress;

@@ -73,6 +73,15 @@ pub trait Emit<T> {
     fn barrier(&mut self, epoch: u64) {
         let _ = epoch;
     }
+
+    /// Where a stage writes its state in
+    /// [`Operator::on_barrier`]: the core's snapshot of the checkpoint
+    /// under way, or `None` when the run keeps no checkpoints (the stage
+    /// then has nothing to write).
+    #[inline]
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        None
+    }
 }
 
 impl<T> Emit<T> for Vec<T> {

@@ -232,6 +232,13 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     pub(crate) failure: Option<crate::state::StateError>,
     /// The last checkpoint barrier that came out of the chain.
     pub(crate) through: u64,
+    /// Where results go instead of the outbox, when the run has a sink.
+    pub(crate) sink: Option<Box<dyn crate::sink::SinkWriter<O>>>,
+    /// The first error the sink gave.
+    pub(crate) sink_failure: Option<crate::sink::SinkError>,
+    /// The snapshot of the checkpoint under way, while its barrier is
+    /// between the chain's head and its end.
+    pub(crate) snapshot: Option<crate::checkpoint::Snapshot>,
 }
 
 impl<O, T> OutboxEmit<'_, O, T> {
@@ -275,9 +282,16 @@ impl<O, T: 'static> OutboxEmit<'_, O, T> {
     }
 }
 
-impl<O, T: 'static> crate::operator::Emit<O> for OutboxEmit<'_, O, T> {
+impl<O: 'static, T: 'static> crate::operator::Emit<O> for OutboxEmit<'_, O, T> {
     #[inline]
     fn emit(&mut self, item: O) {
+        if let Some(sink) = &mut self.sink {
+            self.emitted += 1;
+            if let Err(e) = sink.write(item) {
+                self.sink_failure.get_or_insert(e);
+            }
+            return;
+        }
         match self.out.push(item, self.shared) {
             Sent::Kept | Sent::Discarded => {
                 self.emitted += 1;
@@ -307,5 +321,9 @@ impl<O, T: 'static> crate::operator::Emit<O> for OutboxEmit<'_, O, T> {
 
     fn barrier(&mut self, epoch: u64) {
         self.through = self.through.max(epoch);
+    }
+
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        self.snapshot.as_mut()
     }
 }

@@ -113,8 +113,15 @@ pub struct Runtime<P: Pipeline> {
     trace: RunTrace,
     /// The output's handles per port, once one is taken.
     ports: crate::output_port::Ports<P::Out>,
-    /// Checkpoints completed.
-    checkpoints: u64,
+    /// Takes checkpoints to the end of their durable order.
+    coordinator: Arc<std::sync::Mutex<crate::checkpoint::Coordinator>>,
+    /// What the run recovered: the sources' positions.
+    restored: Option<Arc<crate::checkpoint::Restored>>,
+    /// Sources attached so far: the next one's number.
+    attached: std::sync::atomic::AtomicU32,
+    /// The thread that takes a checkpoint every `checkpoint_every`, and
+    /// its stop flag.
+    ticker: Option<(Arc<std::sync::atomic::AtomicBool>, JoinHandle<()>)>,
     /// Holds the state directory for this runtime's lifetime.
     _state_dir: Option<crate::state::StateDirLock>,
 }
@@ -260,6 +267,35 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Keeps checkpoints in `dir`: at each checkpoint every core writes
+    /// the state of its stages and where its sources stand, and the
+    /// run's sink pre-commits; a manifest written last makes the
+    /// checkpoint count (see [`checkpoint`](crate::checkpoint)). Without
+    /// it, [`Runtime::checkpoint`] only sends barriers through.
+    pub fn checkpoint_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.config.checkpoint_dir = Some(dir.into());
+        self
+    }
+
+    /// Takes a checkpoint every `every`, on a thread of the runtime's,
+    /// besides those [`Runtime::checkpoint`] asks for.
+    pub fn checkpoint_every(mut self, every: Duration) -> Self {
+        self.config.checkpoint_every = Some(every);
+        self
+    }
+
+    /// At build, restores the last checkpoint in the
+    /// [`checkpoint_dir`](Self::checkpoint_dir) (if there is one): its
+    /// sinks' prepared transactions are committed (again) and every other
+    /// one aborted, each stage gets the state of the key groups its core
+    /// owns now (on any number of cores), and each source attached is
+    /// moved to its recorded positions, in the order the sources are
+    /// attached.
+    pub fn recover(mut self, recover: bool) -> Self {
+        self.config.recover = recover;
+        self
+    }
+
     /// The settings so far.
     pub fn config(&self) -> &Config {
         &self.config
@@ -269,8 +305,40 @@ impl RuntimeBuilder {
     /// per core, each with its own instance of the pipeline's operator
     /// chain.
     pub fn build<P: Pipeline>(self, pipeline: P) -> Result<Runtime<P>, BuildError> {
+        self.build_started(pipeline, None)
+    }
+
+    /// [`build`](Self::build), with the pipeline's results written to
+    /// `sink` on each core instead of the output: each core's writer
+    /// stages them, pre-commits at every checkpoint's barrier, and the
+    /// runtime commits once the checkpoint is durable, and at `finish`.
+    /// With an exactly-once sink such as
+    /// [`FileSink`](crate::sink::file::FileSink) and a
+    /// [`checkpoint_dir`](Self::checkpoint_dir), each result is visible
+    /// once, across crashes and recoveries.
+    pub fn build_with_sink<P: Pipeline, S: crate::sink::Sink<P::Out>>(
+        self,
+        pipeline: P,
+        mut sink: S,
+    ) -> Result<Runtime<P>, BuildError>
+    where
+        P::Out: 'static,
+    {
+        let committer = sink.committer();
+        let make: MakeWriter<'_, P::Out> = &mut |core, cores, epoch| {
+            sink.writer(core, cores, epoch)
+                .map(|w| Box::new(w) as Box<dyn crate::sink::SinkWriter<P::Out>>)
+        };
+        self.build_started(pipeline, Some((committer, make)))
+    }
+
+    fn build_started<P: Pipeline>(
+        self,
+        pipeline: P,
+        sink: Option<SinkParts<'_, P::Out>>,
+    ) -> Result<Runtime<P>, BuildError> {
         let trace = RunTrace::new(&self.config);
-        let built = self.start(pipeline, trace.clone());
+        let built = self.start(pipeline, trace.clone(), sink);
         match &built {
             Ok(rt) => trace.started(rt.cores()),
             Err(e) => trace.build_failed(e),
@@ -279,11 +347,67 @@ impl RuntimeBuilder {
     }
 
     /// `build`, in the run's span.
-    fn start<P: Pipeline>(self, pipeline: P, trace: RunTrace) -> Result<Runtime<P>, BuildError> {
+    fn start<P: Pipeline>(
+        self,
+        pipeline: P,
+        trace: RunTrace,
+        sink: Option<SinkParts<'_, P::Out>>,
+    ) -> Result<Runtime<P>, BuildError> {
         let config = self.config;
         check(&config)?;
         pipeline.check()?;
         let cores = config.cores;
+        let recover_err = |e: crate::CheckpointError| BuildError::Recover(Box::new(e));
+        let (committer, mut make_writer) = match sink {
+            Some((c, m)) => (Some(c), Some(m)),
+            None => (None, None),
+        };
+        let checkpoint_dir = config
+            .checkpoint_dir
+            .as_ref()
+            .map(crate::checkpoint::CheckpointDir::open)
+            .transpose()
+            .map_err(|e| recover_err(e.into()))?;
+        let mut coordinator = crate::checkpoint::Coordinator {
+            dir: checkpoint_dir.clone(),
+            committer,
+            last: 0,
+        };
+        // Recovery: the last manifest's transactions committed, the rest
+        // aborted, and its snapshots dealt out by key group.
+        let recovered = if config.recover {
+            coordinator.recover().map_err(recover_err)?
+        } else {
+            if let Some(dir) = &checkpoint_dir {
+                coordinator.last = dir.highest_epoch().map_err(|e| recover_err(e.into()))?;
+            }
+            None
+        };
+        let restored: Option<Vec<Arc<crate::checkpoint::Restored>>> = recovered
+            .map(|(_, files)| {
+                (0..cores)
+                    .map(|core| {
+                        crate::checkpoint::Restored::from_files(
+                            files.iter().map(Vec::as_slice),
+                            core,
+                            cores,
+                        )
+                        .map(Arc::new)
+                    })
+                    .collect::<Result<_, _>>()
+            })
+            .transpose()
+            .map_err(|e| recover_err(e.into()))?;
+        let mut writers = Vec::with_capacity(cores);
+        if let Some(make) = &mut make_writer {
+            for core in 0..cores {
+                let w = make(core, cores, coordinator.last)
+                    .map_err(|e| recover_err(e.into()))?;
+                writers.push(Some(w));
+            }
+        } else {
+            writers.resize_with(cores, || None);
+        }
         let (warnings, pins) = plan_cpus(&config);
         // Every core's operator opens its state here, on the building
         // thread, so that a store that cannot open is a build error.
@@ -300,6 +424,7 @@ impl RuntimeBuilder {
                 clock: crate::time::ProcessingClock::Wall,
                 fabric: fabric.clone(),
                 idle_timeout: pipeline.idle_timeout(),
+                restored: restored.as_ref().map(|r| r[core].clone()),
             };
             op.open(&cx).map_err(|source| BuildError::State {
                 core: Some(core),
@@ -312,7 +437,12 @@ impl RuntimeBuilder {
             (0..cores).map(|_| spsc::channel(outbox_capacity)).unzip();
         let (late_txs, late_rxs): (Vec<_>, Vec<_>) =
             (0..cores).map(|_| spsc::channel(outbox_capacity)).unzip();
-        let shared = Arc::new(Shared::new(config, &wakers));
+        let keeps_checkpoints = checkpoint_dir.is_some() || coordinator.committer.is_some();
+        let every = config.checkpoint_every;
+        let mut shared = Shared::new(config, &wakers);
+        shared.checkpoint_dir = checkpoint_dir;
+        shared.keeps_checkpoints = keeps_checkpoints;
+        let shared = Arc::new(shared);
         let mut rt = Runtime {
             pipeline,
             shared: shared.clone(),
@@ -323,12 +453,21 @@ impl RuntimeBuilder {
             started: Instant::now(),
             trace,
             ports: crate::output_port::Ports::default(),
-            checkpoints: 0,
+            coordinator: Arc::new(std::sync::Mutex::new(coordinator)),
+            restored: restored.and_then(|r| r.into_iter().next()),
+            attached: std::sync::atomic::AtomicU32::new(0),
+            ticker: None,
             _state_dir: state_dir,
         };
         rt.trace.built(&rt.shared.config, rt.pipeline.describe());
         let sinks = txs.into_iter().zip(late_txs);
-        for (core, ((op, (tx, late_tx)), pin)) in ops.into_iter().zip(sinks).zip(pins).enumerate() {
+        for (core, (((op, (tx, late_tx)), pin), sink)) in ops
+            .into_iter()
+            .zip(sinks)
+            .zip(pins)
+            .zip(writers)
+            .enumerate()
+        {
             let worker = Worker {
                 core,
                 op,
@@ -340,6 +479,7 @@ impl RuntimeBuilder {
                 shared: shared.clone(),
                 fabric: fabric.clone(),
                 pin,
+                sink,
             };
             let trace = rt.trace.clone();
             let spawned = std::thread::Builder::new()
@@ -351,8 +491,116 @@ impl RuntimeBuilder {
                 Err(source) => return Err(BuildError::Spawn { core, source }),
             }
         }
+        if let Some(every) = every {
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (shared, coordinator, flag) = (rt.shared.clone(), rt.coordinator.clone(), stop.clone());
+            let ticker = std::thread::Builder::new()
+                .name("laminar-checkpoints".into())
+                .spawn(move || tick(&shared, &coordinator, &flag, every))
+                .map_err(|source| BuildError::Spawn { core: cores, source })?;
+            rt.ticker = Some((stop, ticker));
+        }
         Ok(rt)
     }
+}
+
+/// Makes core `core` of `cores`'s sink writer, its transactions after
+/// checkpoint `epoch`.
+type MakeWriter<'a, O> = &'a mut dyn FnMut(
+    usize,
+    usize,
+    u64,
+) -> Result<Box<dyn crate::sink::SinkWriter<O>>, crate::sink::SinkError>;
+
+/// A sink's committer and the maker of its writers.
+type SinkParts<'a, O> = (Arc<dyn crate::sink::Committer>, MakeWriter<'a, O>);
+
+/// Takes a checkpoint every `every` until `stop` is set or the run fails.
+fn tick<T>(
+    shared: &Shared<T>,
+    coordinator: &std::sync::Mutex<crate::checkpoint::Coordinator>,
+    stop: &std::sync::atomic::AtomicBool,
+    every: Duration,
+) {
+    use std::sync::atomic::Ordering::Acquire;
+    let mut next = Instant::now() + every;
+    while !stop.load(Acquire) && !shared.is_failed() {
+        let now = Instant::now();
+        if now < next {
+            std::thread::sleep((next - now).min(Duration::from_millis(5)));
+            continue;
+        }
+        next = now + every;
+        if take_checkpoint(shared, coordinator, Some(stop)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Takes one checkpoint through its durable order: the barrier through
+/// every core (each writes its snapshot and pre-commits its sink), then
+/// the manifest, the sinks' commits and the mark. Gives up, rolling back
+/// what was prepared, if a core fails or stops first (or `stop` is set).
+fn take_checkpoint<T>(
+    shared: &Shared<T>,
+    coordinator: &std::sync::Mutex<crate::checkpoint::Coordinator>,
+    stop: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<u64, crate::CheckpointError> {
+    use std::sync::atomic::Ordering::{AcqRel, Acquire, Release};
+    let mut c = coordinator
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let epoch = c.next_epoch();
+    shared.checkpoint_requested.store(epoch, Release);
+    for core in &shared.cores {
+        core.waker.wake();
+    }
+    let mut spins = 0u32;
+    loop {
+        if shared.cores.iter().all(|core| core.checkpointed() >= epoch) {
+            break;
+        }
+        let gone = shared.is_failed()
+            || stop.is_some_and(|s| s.load(Acquire))
+            || shared
+                .cores
+                .iter()
+                .any(|core| core.exited.load(Acquire) && core.checkpointed() < epoch);
+        if gone {
+            let acks = collect_acks(shared, epoch);
+            c.abort(&acks);
+            return Err(crate::CheckpointError::Failed);
+        }
+        spins += 1;
+        if spins < 64 {
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+    let acks = collect_acks(shared, epoch);
+    if let Err(e) = c.complete(epoch, acks, false) {
+        shared.fail(0, Cause::Checkpoint(crate::CheckpointError::Failed));
+        return Err(e);
+    }
+    shared.checkpoints_done.fetch_add(1, AcqRel);
+    Ok(epoch)
+}
+
+/// The cores' reports for checkpoint `epoch` (a core that has not made one
+/// is left out).
+fn collect_acks<T>(shared: &Shared<T>, epoch: u64) -> Vec<crate::checkpoint::CoreAck> {
+    shared
+        .cores
+        .iter()
+        .filter_map(|core| {
+            core.ack
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take()
+                .filter(|a| a.epoch == epoch)
+        })
+        .collect()
 }
 
 /// The settings a runtime cannot run with, as typed errors.
@@ -510,6 +758,18 @@ impl<P: Pipeline> Runtime<P> {
         P::In: Send + 'static,
     {
         let cores = self.cores();
+        let number = self
+            .attached
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        // A recovering run reads each replayable source on from where the
+        // checkpoint recorded it; one that cannot seek stops the run.
+        if let Some(restored) = &self.restored
+            && source.replayable()
+            && let Err(e) = source.seek(&restored.positions(number))
+        {
+            self.shared.fail(0, Cause::Checkpoint(e.into()));
+            return;
+        }
         let stays = cores == 1 || crate::Route::<P::In>::any_core(&self.pipeline.route());
         // Every exchange channel is registered with its receiving core
         // before any split starts, so no core can end while another may
@@ -536,6 +796,7 @@ impl<P: Pipeline> Runtime<P> {
                 core,
                 crate::shared::PendingSource {
                     split: Box::new(split),
+                    source: number,
                     exchange,
                 },
                 from,
@@ -550,9 +811,12 @@ impl<P: Pipeline> Runtime<P> {
     /// of the barrier at every stage. Returns the checkpoint's number once
     /// every core's chain is through it.
     ///
-    /// What a checkpoint keeps is the next part of this work: today the
-    /// barrier and its alignment, counted in the report (`barriers` per
-    /// core, `checkpoints`); stages do not yet write their state at it.
+    /// With a [`checkpoint_dir`](RuntimeBuilder::checkpoint_dir), it
+    /// returns once the checkpoint is durable: every core's snapshot (its
+    /// stages' state and its sources' positions) fsynced, the manifest in
+    /// place, the sink's transactions committed. Without one, the barrier
+    /// goes through and nothing is kept. The report counts both
+    /// (`barriers` per core, `checkpoints`).
     ///
     /// ```
     /// use laminar_runtime::stage::builder::source;
@@ -569,27 +833,7 @@ impl<P: Pipeline> Runtime<P> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn checkpoint(&mut self) -> Result<u64, crate::CheckpointError> {
-        let epoch = self.checkpoints + 1;
-        self.shared
-            .checkpoint_requested
-            .store(epoch, std::sync::atomic::Ordering::Release);
-        for c in &self.shared.cores {
-            c.waker.wake();
-        }
-        let mut spins = 0u32;
-        while self.shared.cores.iter().any(|c| c.checkpointed() < epoch) {
-            if self.shared.is_failed() {
-                return Err(crate::CheckpointError::Failed);
-            }
-            spins += 1;
-            if spins < 64 {
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(Duration::from_micros(100));
-            }
-        }
-        self.checkpoints = epoch;
-        Ok(epoch)
+        take_checkpoint(&self.shared, &self.coordinator, None)
     }
 
     /// How far the run has come: events in and out and read so far, over
@@ -747,7 +991,7 @@ impl<P: Pipeline> Runtime<P> {
     /// whose outbox is full keeps the overflow and goes on.
     pub fn finish_into(mut self, buf: &mut Vec<P::Out>) -> Result<Report, RuntimeError> {
         self.late.detach_if_collecting();
-        self.shared.close_all();
+        self.begin_finish();
         let mut late_unread = vec![0u64; self.cores()];
         let exits = self.wait(|rt| {
             rt.drain(buf);
@@ -770,7 +1014,7 @@ impl<P: Pipeline> Runtime<P> {
         buf: &mut Vec<P::Out>,
         late: &mut Vec<P::In>,
     ) -> Result<Report, RuntimeError> {
-        self.shared.close_all();
+        self.begin_finish();
         let exits = self.wait(|rt| {
             rt.drain(buf);
             rt.drain_late(late);
@@ -793,7 +1037,7 @@ impl<P: Pipeline> Runtime<P> {
     pub fn finish(mut self) -> Result<Report, RuntimeError> {
         self.outputs.detach_if_collecting();
         self.late.detach_if_collecting();
-        self.shared.close_all();
+        self.begin_finish();
         let cores = self.cores();
         let mut unread = vec![0u64; cores];
         let mut late_unread = vec![0u64; cores];
@@ -808,6 +1052,55 @@ impl<P: Pipeline> Runtime<P> {
             reports.push(exit.report);
         }
         self.report(reports, &unread, &late_unread)
+    }
+
+    /// Stops the checkpoint thread, numbers the run's last checkpoint (the
+    /// one each core takes as its chain ends) and closes the inputs.
+    fn begin_finish(&mut self) {
+        self.stop_ticker();
+        if self.shared.keeps_checkpoints {
+            let last = self
+                .coordinator
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .next_epoch();
+            self.shared
+                .final_epoch
+                .store(last, std::sync::atomic::Ordering::Release);
+        }
+        self.shared.close_all();
+    }
+
+    fn stop_ticker(&mut self) {
+        if let Some((stop, ticker)) = self.ticker.take() {
+            stop.store(true, std::sync::atomic::Ordering::Release);
+            let _ = ticker.join();
+        }
+    }
+
+    /// The run's last checkpoint, once every core ended and took it: the
+    /// manifest, the sink's commits, the mark.
+    fn final_checkpoint(&mut self) {
+        use std::sync::atomic::Ordering::{AcqRel, Acquire};
+        let epoch = self.shared.final_epoch.load(Acquire);
+        if epoch == 0 || self.shared.is_failed() {
+            return;
+        }
+        let acks = collect_acks(&self.shared, epoch);
+        let mut c = self
+            .coordinator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if acks.len() != self.shared.cores.len() {
+            c.abort(&acks);
+            return;
+        }
+        match c.complete(epoch, acks, true) {
+            Ok(()) => {
+                self.shared.checkpoints_done.fetch_add(1, AcqRel);
+            }
+            Err(e) => self.shared.fail(0, Cause::Checkpoint(e)),
+        }
     }
 
     /// Waits for every worker, calling `drain` meanwhile and once after.
@@ -843,6 +1136,7 @@ impl<P: Pipeline> Runtime<P> {
                 }
             }
         }
+        self.final_checkpoint();
         drain(self);
         exits
     }
@@ -887,7 +1181,10 @@ impl<P: Pipeline> Runtime<P> {
             cores,
             warnings: self.warnings.clone(),
             elapsed: self.started.elapsed(),
-            checkpoints: self.checkpoints,
+            checkpoints: self
+                .shared
+                .checkpoints_done
+                .load(std::sync::atomic::Ordering::Acquire),
         };
         let result = match self.shared.take_failure() {
             None => Ok(report),
@@ -897,6 +1194,11 @@ impl<P: Pipeline> Runtime<P> {
                 report: Box::new(report),
             }),
             Some((core, Cause::State(source))) => Err(RuntimeError::State {
+                core,
+                source,
+                report: Box::new(report),
+            }),
+            Some((core, Cause::Checkpoint(source))) => Err(RuntimeError::Checkpoint {
                 core,
                 source,
                 report: Box::new(report),
@@ -918,6 +1220,7 @@ impl<P: Pipeline> Drop for Runtime<P> {
         self.outputs.detach();
         self.late.detach();
         self.shared.cancel();
+        self.stop_ticker();
         self.shared.close_all();
         let mut sink = vec![0u64; self.cores()];
         let _ = self.wait(|rt| {

@@ -18,6 +18,9 @@ pub(crate) enum Cause {
     Panic(String),
     /// State could not be written.
     State(crate::state::StateError),
+    /// A checkpoint could not be written, or recovery could not restore
+    /// one.
+    Checkpoint(crate::CheckpointError),
 }
 
 pub(crate) struct CoreShared<T> {
@@ -39,6 +42,14 @@ pub(crate) struct CoreShared<T> {
     pub(crate) live: crate::progress::Live,
     /// The last checkpoint barrier the core's whole chain is through.
     checkpointed: std::sync::atomic::AtomicU64,
+    /// The last checkpoint barrier that entered the core's chain: its
+    /// sources wait for every core's before they read on, so that no event
+    /// read after a barrier reaches a core that has not taken it in yet.
+    pub(crate) injected: std::sync::atomic::AtomicU64,
+    /// What the core reported for the last checkpoint it went through.
+    pub(crate) ack: Mutex<Option<crate::checkpoint::CoreAck>>,
+    /// The worker has stopped.
+    pub(crate) exited: AtomicBool,
 }
 
 impl<T> CoreShared<T> {
@@ -60,6 +71,9 @@ impl<T> CoreShared<T> {
 /// the pipeline's events may belong elsewhere.
 pub(crate) struct PendingSource<T> {
     pub(crate) split: BoxedSplit<T>,
+    /// The source's number (the order it was attached in), under which a
+    /// checkpoint records its positions.
+    pub(crate) source: u32,
     pub(crate) exchange: Option<Vec<Option<Sender<T>>>>,
 }
 
@@ -79,6 +93,17 @@ pub(crate) struct Shared<T> {
     /// The last checkpoint asked for: each core sends its barrier into its
     /// chain when it sees it.
     pub(crate) checkpoint_requested: std::sync::atomic::AtomicU64,
+    /// Where each core writes its snapshots (checkpoints are kept).
+    pub(crate) checkpoint_dir: Option<crate::checkpoint::CheckpointDir>,
+    /// Whether barriers take snapshots and pre-commit the sinks (a
+    /// checkpoint directory or a sink), not only pass through.
+    pub(crate) keeps_checkpoints: bool,
+    /// The checkpoint a core takes as its chain ends (its last results
+    /// pre-committed, its sources' final positions); 0 while the run is
+    /// not finishing.
+    pub(crate) final_epoch: std::sync::atomic::AtomicU64,
+    /// Checkpoints completed.
+    pub(crate) checkpoints_done: std::sync::atomic::AtomicU64,
     failure: Mutex<Option<(usize, Cause)>>,
 }
 
@@ -98,6 +123,9 @@ impl<T> Shared<T> {
                 has_pending: AtomicBool::new(false),
                 live: Default::default(),
                 checkpointed: std::sync::atomic::AtomicU64::new(0),
+                injected: std::sync::atomic::AtomicU64::new(0),
+                ack: Mutex::new(None),
+                exited: AtomicBool::new(false),
             })
             .collect();
         Shared {
@@ -109,6 +137,10 @@ impl<T> Shared<T> {
             cancelled: AtomicBool::new(false),
             sources_live: crate::sync::AtomicUsize::new(0),
             checkpoint_requested: std::sync::atomic::AtomicU64::new(0),
+            checkpoint_dir: None,
+            keeps_checkpoints: false,
+            final_epoch: std::sync::atomic::AtomicU64::new(0),
+            checkpoints_done: std::sync::atomic::AtomicU64::new(0),
             failure: Mutex::new(None),
         }
     }

@@ -126,6 +126,7 @@ impl<P: Pipeline> Harness<P> {
             clock: ProcessingClock::Manual(clock.clone()),
             fabric: crate::exchange::Fabric::single(),
             idle_timeout: None,
+            restored: None,
         };
         op.open(&cx).map_err(|source| BuildError::State {
             core: Some(0),

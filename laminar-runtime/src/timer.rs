@@ -66,6 +66,12 @@ impl<T> core::fmt::Debug for Timers<T> {
 }
 
 impl<T> Timers<T> {
+    /// Every pending timer, in no particular order: what a checkpoint
+    /// keeps.
+    pub fn iter(&self) -> impl Iterator<Item = (Timestamp, &T)> {
+        self.heap.iter().map(|e| (e.at, &e.payload))
+    }
+
     /// No timers.
     pub fn new() -> Self {
         Timers {

@@ -29,6 +29,7 @@ impl core::fmt::Display for Cause {
         match self {
             Cause::Panic(message) => write!(f, "user code panicked: {message}"),
             Cause::State(e) => write!(f, "state store failed: {e}"),
+            Cause::Checkpoint(e) => write!(f, "checkpoint failed: {e}"),
         }
     }
 }

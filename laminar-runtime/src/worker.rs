@@ -15,7 +15,7 @@ use crate::outbox::{OutSink, OutboxEmit};
 use crate::report::{CoreReport, Pinning};
 use crate::routing::Route;
 use crate::shared::{Cause, PendingSource, Shared};
-use crate::source::{BoxedSplit, Read};
+use crate::source::{BoxedSplit, Position, Read};
 use crate::sync::{Arc, Ordering};
 use crate::time::now_ms;
 
@@ -39,6 +39,8 @@ pub(crate) struct Worker<Op: Operator, R> {
     /// `Some(cpu)` to pin; `Some(None)` when pinning was asked for but no CPU
     /// list is available.
     pub(crate) pin: Option<Option<core_affinity::CoreId>>,
+    /// Where results go instead of the outbox, when the run has a sink.
+    pub(crate) sink: Option<Box<dyn crate::sink::SinkWriter<Op::Out>>>,
 }
 
 /// What a worker hands back when its thread ends.
@@ -54,6 +56,8 @@ pub(crate) struct WorkerExit<O, I> {
 /// other cores.
 struct SourceInput<T> {
     split: BoxedSplit<T>,
+    /// The source's number, under which checkpoints record positions.
+    source: u32,
     exchange: Option<Outgoing<T>>,
     /// Events of the last read, reused.
     buf: Vec<T>,
@@ -78,6 +82,7 @@ impl<T> SourceInput<T> {
     {
         SourceInput {
             split: p.split,
+            source: p.source,
             exchange: p.exchange.map(Outgoing::new),
             buf: Vec::new(),
             max_ts: None,
@@ -92,6 +97,7 @@ impl<T> SourceInput<T> {
 impl<Op: Operator, R: Route<Op::In>> Worker<Op, R>
 where
     Op::In: Send + 'static,
+    Op::Out: 'static,
 {
     pub(crate) fn run(mut self) -> WorkerExit<Op::Out, Op::In> {
         let mut report = CoreReport::new(self.core);
@@ -111,6 +117,7 @@ where
         self.outbox.register_current();
         self.late.register_current();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.work(&mut report)));
+        shared.cores[self.core].exited.store(true, Ordering::Release);
         if let Err(payload) = outcome {
             let message = if let Some(s) = payload.downcast_ref::<&str>() {
                 (*s).to_owned()
@@ -150,9 +157,18 @@ where
             lost: 0,
             failure: None,
             through: 0,
+            sink: self.sink.take(),
+            sink_failure: None,
+            snapshot: None,
         };
-        // The last checkpoint barrier sent into the chain.
+        // The last checkpoint barrier sent into the chain, and the last
+        // one the core reported through.
         let mut injected = 0u64;
+        let mut acked = 0u64;
+        // Where the sources that ended stood: the checkpoints after their
+        // end record them too.
+        let mut ended_at: Vec<(u32, Position)> = Vec::new();
+        let wake = |core: usize| shared.cores[core].waker.notify();
         let processing_time = self.processing_time;
         let idle_timeout = self.idle_timeout;
         let mut inputs: Vec<Receiver<Op::In>> = Vec::new();
@@ -194,23 +210,55 @@ where
             }
             // A checkpoint was asked for: its barrier enters the chain
             // after everything this core took in so far, and before what
-            // it takes in next.
+            // it takes in next. The core's sources stop reading, and those
+            // whose events cross to other cores send the barrier after the
+            // events they read; it enters once every other core's sources
+            // sent theirs here (aligned at the head), and the sources read
+            // on once every core took it in, so each event read before it
+            // is in every snapshot's past and none after it.
             let asked = shared.checkpoint_requested.load(Ordering::Acquire);
-            let barrier_in = asked > injected;
-            if barrier_in {
-                injected = asked;
-                report.barriers += 1;
-                op.on_barrier(asked, &mut out);
-                if Op::PASSES_TIME {
-                    // No stage decides time: the barrier went through.
-                    out.through = asked;
+            let mut barrier_in = false;
+            if asked > injected {
+                let mut sent = true;
+                for src in &mut sources {
+                    if let Some(x) = &mut src.exchange {
+                        sent &= x.flush(wake, &mut report.sent) && x.send_barrier(asked, wake);
+                    }
+                }
+                let arrived = inputs.iter().all(|c| !c.exchange || c.barrier >= asked);
+                if sent && arrived {
+                    injected = asked;
+                    barrier_in = true;
+                    report.barriers += 1;
+                    if shared.keeps_checkpoints {
+                        let mut snap = crate::checkpoint::Snapshot::new(asked);
+                        record_positions(&mut snap, &sources, &ended_at);
+                        out.snapshot = Some(snap);
+                    }
+                    op.on_barrier(asked, &mut out);
+                    shared.cores[core].injected.store(asked, Ordering::Release);
+                    if Op::PASSES_TIME {
+                        // No stage decides time: the barrier went through.
+                        out.through = asked;
+                    }
                 }
             }
+            let sources_paused = asked > injected
+                || shared.cores.iter().any(|c| {
+                    c.injected.load(Ordering::Acquire) < injected
+                        && !c.exited.load(Ordering::Acquire)
+                });
             // The chain's exchanges first: what other cores sent, and what
             // this core staged for them. A held exchange (a batch staged
             // for a full ring) stops this pass from feeding the chain.
             let polled = op.poll(&mut out);
-            shared.cores[core].through_checkpoint(out.through);
+            if out.through > acked && out.failure.is_none() {
+                acked = out.through;
+                if let Err(e) = ack_checkpoint(core, shared, &mut out, acked) {
+                    shared.fail(core, Cause::Checkpoint(e));
+                    break;
+                }
+            }
             let mut work = polled.moved + usize::from(barrier_in);
             let mut watermarks_moved = false;
             // The core's sources hold its watermark back too.
@@ -277,7 +325,10 @@ where
                                 }
                             }
                         }
-                        Message::Barrier(_) => report.barriers += 1,
+                        Message::Barrier(b) => {
+                            report.barriers += 1;
+                            ch.barrier = ch.barrier.max(b);
+                        }
                         // Ingress channels end by their state; an in-band End
                         // is for core-to-core channels, and means the same.
                         Message::End => {}
@@ -323,7 +374,7 @@ where
                 report.skew_waits += u64::from(ahead && !src.ended);
                 let step = pump(
                     src,
-                    ahead,
+                    ahead || sources_paused,
                     idle_timeout,
                     core,
                     cores,
@@ -341,7 +392,11 @@ where
                 if step.done {
                     // Dropping the exchange closes its channels: the other
                     // cores see this source end.
-                    drop(sources.swap_remove(s));
+                    let done = sources.swap_remove(s);
+                    let mut at = Vec::new();
+                    done.split.positions(&mut at);
+                    ended_at.extend(at.into_iter().map(|p| (done.source, p)));
+                    drop(done);
                     shared.sources_live.fetch_sub(1, Ordering::AcqRel);
                     watermarks_moved = true;
                     continue;
@@ -463,6 +518,22 @@ where
                     });
             }
         }
+        // The chain ended: the run's last checkpoint takes what the sink
+        // staged since the one before, and where the sources ended.
+        if ended && !shared.is_failed() && shared.keeps_checkpoints {
+            let last = shared.final_epoch.load(Ordering::Acquire);
+            if last > acked {
+                let mut snap = crate::checkpoint::Snapshot::new(last);
+                record_positions(&mut snap, &sources, &ended_at);
+                out.snapshot = Some(snap);
+                if let Err(e) = ack_checkpoint(core, shared, &mut out, last) {
+                    shared.fail(core, Cause::Checkpoint(e));
+                }
+            }
+        }
+        if let Some(e) = out.sink_failure.take() {
+            shared.fail(core, Cause::Checkpoint(e.into()));
+        }
         exchanged(op, report);
         #[cfg(feature = "metrics")]
         metrics.record(
@@ -482,6 +553,60 @@ where
         report.late_not_kept = out.late_not_kept;
         report.outputs_lost = out.lost;
     }
+}
+
+/// Records where the core's sources stand in `snap`: the live ones and
+/// those that ended.
+fn record_positions<T: 'static>(
+    snap: &mut crate::checkpoint::Snapshot,
+    sources: &[SourceInput<T>],
+    ended: &[(u32, Position)],
+) {
+    let mut at = Vec::new();
+    for src in sources {
+        at.clear();
+        src.split.positions(&mut at);
+        for p in &at {
+            snap.position(src.source, *p);
+        }
+    }
+    for (source, p) in ended {
+        snap.position(*source, *p);
+    }
+}
+
+/// The core's chain is through checkpoint `epoch`: its snapshot is made
+/// durable, its sink pre-commits, and the core reports both.
+fn ack_checkpoint<O: 'static, T: 'static>(
+    core: usize,
+    shared: &Shared<T>,
+    out: &mut OutboxEmit<'_, O, T>,
+    epoch: u64,
+) -> Result<(), crate::CheckpointError> {
+    let mut ack = crate::checkpoint::CoreAck {
+        epoch,
+        file: None,
+        prepared: None,
+    };
+    if let Some(snap) = out.snapshot.take()
+        && let Some(dir) = &shared.checkpoint_dir
+    {
+        ack.file = Some(dir.write_snapshot(epoch, core, &snap.finish())?);
+        crate::failpoint::failpoint("checkpoint.snapshot_written");
+    }
+    if let Some(e) = out.sink_failure.take() {
+        return Err(e.into());
+    }
+    if let Some(sink) = &mut out.sink {
+        ack.prepared = Some(sink.pre_commit(epoch)?);
+        crate::failpoint::failpoint("checkpoint.pre_committed");
+    }
+    *shared.cores[core]
+        .ack
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ack);
+    shared.cores[core].through_checkpoint(epoch);
+    Ok(())
 }
 
 /// What one turn of a source did.

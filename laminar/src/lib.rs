@@ -67,9 +67,10 @@ pub use laminar_runtime::{
     Admission, Admitted, BuildError, ByKey, Config, CoreReport, Discard, Emit, Input, KeyGroups,
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
     Policy, Progress, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime,
-    RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, credit, message,
-    operator, pipeline, port, routing, source, spsc,
+    RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, checkpoint,
+    credit, message, operator, pipeline, port, routing, sink, source, spsc,
 };
+pub use laminar_runtime::CheckpointError;
 
 /// Everything a pipeline author needs in scope.
 pub mod prelude {

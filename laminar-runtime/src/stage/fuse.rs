@@ -47,6 +47,11 @@ impl<B: Operator, E: Emit<B::Out>> Emit<B::In> for Feed<'_, B, E> {
         self.out.fail(error);
     }
 
+    #[inline]
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        self.out.checkpoint()
+    }
+
     /// A watermark from a stage that decides time (an exchange): `B`
     /// handles it, and passes it on if it passes time on.
     #[inline]

@@ -14,6 +14,7 @@
 use core::hash::Hash;
 use core::marker::PhantomData;
 
+use crate::checkpoint::types_of;
 use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, OpenContext, Operator};
@@ -102,6 +103,46 @@ where
     }
 }
 
+/// Writes a stage's store to the checkpoint under way, if the run keeps
+/// checkpoints (part 0: its values).
+fn save_store<K, V, O, E>(store: &KeyedStore<K, V>, name: &'static str, out: &mut E)
+where
+    K: Hash + Eq + Codec,
+    V: Clone + Codec,
+    E: Emit<O>,
+{
+    let saved = match out.checkpoint() {
+        None => return,
+        Some(snap) => {
+            let id = snap.stage(name, &types_of::<K, V>());
+            store.save(snap, id, 0)
+        }
+    };
+    if let Err(e) = saved {
+        out.fail(e);
+    }
+}
+
+/// Replaces a stage's store with its section of the checkpoint the run
+/// recovers from, if it does.
+fn restore_store<K, V>(
+    store: &mut KeyedStore<K, V>,
+    name: &'static str,
+    cx: &OpenContext,
+) -> Result<(), StateError>
+where
+    K: Hash + Eq + Codec,
+    V: Clone + Codec,
+{
+    let Some(restored) = cx.restored() else {
+        return Ok(());
+    };
+    match restored.stage(name, &types_of::<K, V>())? {
+        Some(section) => store.load(section.decode(0)),
+        None => store.load(core::iter::empty()),
+    }
+}
+
 /// `reduce(|acc, event| acc')`.
 pub struct Reduce<KF: KeyOf<T>, F, T> {
     key: KF,
@@ -163,8 +204,13 @@ where
         flush(&mut self.store, out);
     }
 
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
+        save_store(&self.store, self.name, out);
+    }
+
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
-        self.store.open(cx, self.name)
+        self.store.open(cx, self.name)?;
+        restore_store(&mut self.store, self.name, cx)
     }
 }
 
@@ -240,8 +286,13 @@ where
         flush(&mut self.store, out);
     }
 
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
+        save_store(&self.store, self.name, out);
+    }
+
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
-        self.store.open(cx, self.name)
+        self.store.open(cx, self.name)?;
+        restore_store(&mut self.store, self.name, cx)
     }
 }
 
@@ -382,8 +433,36 @@ where
         flush(&mut self.store, out);
     }
 
+    /// The state (part 0), and the pending timers (part 1: key, time).
+    fn on_barrier<E: Emit<O>>(&mut self, _epoch: u64, out: &mut E) {
+        save_store(&self.store, self.name, out);
+        let saved = match out.checkpoint() {
+            None => return,
+            Some(snap) => {
+                let id = snap.stage(self.name, &types_of::<KF::Key, V>());
+                self.timers
+                    .iter()
+                    .try_for_each(|(at, key)| snap.put_keyed(id, 1, key, &at))
+            }
+        };
+        if let Err(e) = saved {
+            out.fail(e);
+        }
+    }
+
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
         self.collector.clock = cx.clock.clone();
-        self.store.open(cx, self.name)
+        self.store.open(cx, self.name)?;
+        restore_store(&mut self.store, self.name, cx)?;
+        if let Some(restored) = cx.restored() {
+            self.timers = Timers::new();
+            if let Some(section) = restored.stage(self.name, &types_of::<KF::Key, V>())? {
+                for timer in section.decode::<KF::Key, Timestamp>(1) {
+                    let (key, at) = timer?;
+                    self.timers.set(at, key);
+                }
+            }
+        }
+        Ok(())
     }
 }

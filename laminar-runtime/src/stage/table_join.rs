@@ -217,6 +217,12 @@ where
     type In = Timed<Either<L, T>>;
     type Out = Timed<F::Out>;
 
+    /// Its state is not in checkpoints yet: a run that keeps them stops
+    /// here instead of restoring it empty.
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
+        crate::checkpoint::refuse("table join", out);
+    }
+
     #[inline]
     fn on_event<E: Emit<Timed<F::Out>>>(&mut self, event: Self::In, out: &mut E) {
         let ts = event.ts;

@@ -62,6 +62,11 @@ impl<U, X, E: Emit<X>> Emit<U> for SideOut<'_, E, X> {
     fn fail(&mut self, error: StateError) {
         self.out.fail(error);
     }
+
+    #[inline]
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        self.out.checkpoint()
+    }
 }
 
 #[diagnostic::do_not_recommend]

@@ -176,6 +176,11 @@ impl<T, E: Emit<Timed<T>>> Emit<T> for Restamp<'_, E> {
     fn fail(&mut self, error: StateError) {
         self.out.fail(error);
     }
+
+    #[inline]
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        self.out.checkpoint()
+    }
 }
 
 #[diagnostic::do_not_recommend]
@@ -201,6 +206,17 @@ impl<Op: Operator> Operator for Lift<Op> {
             ts: Timestamp::MAX,
             out,
         });
+    }
+
+    #[inline]
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, epoch: u64, out: &mut E) {
+        self.0.on_barrier(
+            epoch,
+            &mut Restamp {
+                ts: Timestamp::MAX,
+                out,
+            },
+        );
     }
 
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {
@@ -279,6 +295,11 @@ impl<K, V, T: 'static, E: Emit<Timed<Windowed<K, V>>>> Emit<Windowed<K, V>> for 
     fn fail(&mut self, error: StateError) {
         self.out.fail(error);
     }
+
+    #[inline]
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        self.out.checkpoint()
+    }
 }
 
 /// The record of the item in `slot`, taken out, if the item is a
@@ -329,6 +350,17 @@ where
             out,
             _late: PhantomData::<fn(T)>,
         });
+    }
+
+    #[inline]
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, epoch: u64, out: &mut E) {
+        self.0.on_barrier(
+            epoch,
+            &mut EndStamp {
+                out,
+                _late: PhantomData::<fn(T)>,
+            },
+        );
     }
 
     fn open(&mut self, cx: &OpenContext) -> Result<(), StateError> {

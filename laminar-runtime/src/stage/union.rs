@@ -105,6 +105,11 @@ where
         self.out.fail(error);
     }
 
+    #[inline]
+    fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {
+        self.out.checkpoint()
+    }
+
     fn watermark(&mut self, watermark: Timestamp) {
         if self.decides {
             self.time.watermark[self.side] = Some(watermark);

@@ -18,11 +18,21 @@ pub struct OpenContext {
     /// The pipeline's idle timeout: after it, a silent stream into an
     /// exchange stops holding the time after it back.
     pub(crate) idle_timeout: Option<std::time::Duration>,
+    /// What this core gets back from the checkpoint a run recovers from.
+    pub(crate) restored: Option<crate::sync::Arc<crate::checkpoint::Restored>>,
 }
 
 impl OpenContext {
     /// The number of cores the chain runs on, one instance each.
     pub fn cores(&self) -> usize {
         self.fabric.cores()
+    }
+
+    /// In a run that recovers from a checkpoint, what this core gets back:
+    /// the entries of the key groups it owns now. A stateful stage replaces
+    /// its state with its section (empty if the checkpoint has none: state
+    /// written after the checkpoint must not count).
+    pub fn restored(&self) -> Option<&crate::checkpoint::Restored> {
+        self.restored.as_deref()
     }
 }

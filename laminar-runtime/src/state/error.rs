@@ -9,6 +9,18 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StateError {
+    /// A stage whose state checkpoints cannot capture yet met a checkpoint
+    /// barrier in a run that keeps checkpoints: the run stops rather than
+    /// take a checkpoint that would restore the stage empty.
+    #[error(
+        "stage `{stage}` keeps state that checkpoints do not capture yet; \
+         run this pipeline without `checkpoint_dir`, or use keyed state \
+         (`reduce`, `fold`, `process`) or `window` with a built-in aggregate"
+    )]
+    NotCheckpointable {
+        /// The stage.
+        stage: &'static str,
+    },
     /// The file system said no.
     #[error("state file {path}: {source}")]
     Io {

@@ -7,6 +7,7 @@ use core::ops::RangeBounds;
 
 use super::mmap::{Fingerprint, MmapOptions, MmapStore};
 use super::{Codec, MemStore, OpenContext, StateError, StateStore, StoreChoice, Typed};
+use crate::checkpoint::{Snapshot, StageId};
 
 /// One stage's keyed state on one core.
 #[derive(Debug)]
@@ -44,6 +45,47 @@ impl<K, V> KeyedStore<K, V> {
             &Fingerprint::of::<K, V>(stage),
         )?;
         *self = KeyedStore::Mapped(Typed::new(store));
+        Ok(())
+    }
+}
+
+impl<K: Hash + Eq + Codec, V: Clone + Codec> KeyedStore<K, V> {
+    /// Writes every entry to `snap`, in stage section `stage` as kind
+    /// `part`, each in its key's key group.
+    pub fn save(&self, snap: &mut Snapshot, stage: StageId, part: u8) -> Result<(), StateError> {
+        match self {
+            KeyedStore::Memory(m) => {
+                for (k, v) in m.iter() {
+                    snap.put_keyed(stage, part, k, v)?;
+                }
+                Ok(())
+            }
+            KeyedStore::Mapped(m) => {
+                let mut failed = None;
+                m.prefix(&[], |k, v| {
+                    if failed.is_none()
+                        && let Err(e) = snap.put_keyed(stage, part, k, v)
+                    {
+                        failed = Some(e);
+                    }
+                })?;
+                failed.map_or(Ok(()), Err)
+            }
+        }
+    }
+
+    /// Replaces every entry with `entries`: a recovering run's state,
+    /// whatever the store held (a memory-mapped file keeps what was
+    /// written after the checkpoint, which must not count).
+    pub fn load(
+        &mut self,
+        entries: impl Iterator<Item = Result<(K, V), StateError>>,
+    ) -> Result<(), StateError> {
+        self.restore(&[])?;
+        for entry in entries {
+            let (k, v) = entry?;
+            self.put(k, v)?;
+        }
         Ok(())
     }
 }

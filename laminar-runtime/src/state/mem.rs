@@ -38,6 +38,11 @@ impl<K: Hash + Eq + Codec, V: Clone + Codec> MemStore<K, V> {
         self.map.get(key)
     }
 
+    /// Every entry, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.map.iter()
+    }
+
     /// The value under `key`, mutably.
     #[inline]
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {

@@ -608,6 +608,12 @@ where
     type In = T;
     type Out = Windowed<KF::Key, A::Out>;
 
+    /// Its state is not in checkpoints yet: a run that keeps them stops
+    /// here instead of restoring it empty.
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
+        crate::checkpoint::refuse("window", out);
+    }
+
     // Always inlined, as the fused chain's own `on_event` is: what is
     // inlined is the fast path and a call to `on_event_checked`.
     #[inline(always)]

@@ -143,6 +143,12 @@ where
     type In = T;
     type Out = Windowed<KF::Key, A::Out>;
 
+    /// Its state is not in checkpoints yet: a run that keeps them stops
+    /// here instead of restoring it empty.
+    fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
+        crate::checkpoint::refuse("session window", out);
+    }
+
     fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
         let ts = self.clock.timestamp(&event);
         let own_end = ts.saturating_add(self.gap);

@@ -33,3 +33,4 @@ pub fn within<T: Send + 'static>(
     rx.recv_timeout(std::time::Duration::from_secs(secs))
         .unwrap_or_else(|_| panic!("{what}: no result within {secs} s (hung)"))
 }
+pub mod recovery;
