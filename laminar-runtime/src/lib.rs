@@ -50,13 +50,13 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod checkpoint;
 mod channel;
+pub mod checkpoint;
 mod config;
 pub mod credit;
 mod error;
-pub mod failpoint;
 pub mod exchange;
+pub mod failpoint;
 mod idle;
 pub mod ingress;
 mod input;

@@ -239,6 +239,10 @@ pub(crate) struct OutboxEmit<'a, O, T> {
     /// The snapshot of the checkpoint under way, while its barrier is
     /// between the chain's head and its end.
     pub(crate) snapshot: Option<crate::checkpoint::Snapshot>,
+    /// The sink's pre-commit at the last barrier out of the chain: taken
+    /// the moment the barrier comes out, so that no result after it (a
+    /// window the same poll fires) joins the checkpoint's transaction.
+    pub(crate) prepared: Option<Result<crate::sink::Prepared, crate::sink::SinkError>>,
 }
 
 impl<O, T> OutboxEmit<'_, O, T> {
@@ -320,7 +324,13 @@ impl<O: 'static, T: 'static> crate::operator::Emit<O> for OutboxEmit<'_, O, T> {
     }
 
     fn barrier(&mut self, epoch: u64) {
-        self.through = self.through.max(epoch);
+        if epoch <= self.through {
+            return;
+        }
+        self.through = epoch;
+        if let Some(sink) = &mut self.sink {
+            self.prepared = Some(sink.pre_commit(epoch));
+        }
     }
 
     fn checkpoint(&mut self) -> Option<&mut crate::checkpoint::Snapshot> {

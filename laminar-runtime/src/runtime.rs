@@ -401,8 +401,7 @@ impl RuntimeBuilder {
         let mut writers = Vec::with_capacity(cores);
         if let Some(make) = &mut make_writer {
             for core in 0..cores {
-                let w = make(core, cores, coordinator.last)
-                    .map_err(|e| recover_err(e.into()))?;
+                let w = make(core, cores, coordinator.last).map_err(|e| recover_err(e.into()))?;
                 writers.push(Some(w));
             }
         } else {
@@ -425,6 +424,7 @@ impl RuntimeBuilder {
                 fabric: fabric.clone(),
                 idle_timeout: pipeline.idle_timeout(),
                 restored: restored.as_ref().map(|r| r[core].clone()),
+                named: Default::default(),
             };
             op.open(&cx).map_err(|source| BuildError::State {
                 core: Some(core),
@@ -493,11 +493,15 @@ impl RuntimeBuilder {
         }
         if let Some(every) = every {
             let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-            let (shared, coordinator, flag) = (rt.shared.clone(), rt.coordinator.clone(), stop.clone());
+            let (shared, coordinator, flag) =
+                (rt.shared.clone(), rt.coordinator.clone(), stop.clone());
             let ticker = std::thread::Builder::new()
                 .name("laminar-checkpoints".into())
                 .spawn(move || tick(&shared, &coordinator, &flag, every))
-                .map_err(|source| BuildError::Spawn { core: cores, source })?;
+                .map_err(|source| BuildError::Spawn {
+                    core: cores,
+                    source,
+                })?;
             rt.ticker = Some((stop, ticker));
         }
         Ok(rt)
@@ -506,11 +510,12 @@ impl RuntimeBuilder {
 
 /// Makes core `core` of `cores`'s sink writer, its transactions after
 /// checkpoint `epoch`.
-type MakeWriter<'a, O> = &'a mut dyn FnMut(
-    usize,
-    usize,
-    u64,
-) -> Result<Box<dyn crate::sink::SinkWriter<O>>, crate::sink::SinkError>;
+type MakeWriter<'a, O> =
+    &'a mut dyn FnMut(
+        usize,
+        usize,
+        u64,
+    ) -> Result<Box<dyn crate::sink::SinkWriter<O>>, crate::sink::SinkError>;
 
 /// A sink's committer and the maker of its writers.
 type SinkParts<'a, O> = (Arc<dyn crate::sink::Committer>, MakeWriter<'a, O>);

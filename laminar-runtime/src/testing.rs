@@ -127,6 +127,7 @@ impl<P: Pipeline> Harness<P> {
             fabric: crate::exchange::Fabric::single(),
             idle_timeout: None,
             restored: None,
+            named: Default::default(),
         };
         op.open(&cx).map_err(|source| BuildError::State {
             core: Some(0),

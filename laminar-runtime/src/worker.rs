@@ -117,7 +117,9 @@ where
         self.outbox.register_current();
         self.late.register_current();
         let outcome = catch_unwind(AssertUnwindSafe(|| self.work(&mut report)));
-        shared.cores[self.core].exited.store(true, Ordering::Release);
+        shared.cores[self.core]
+            .exited
+            .store(true, Ordering::Release);
         if let Err(payload) = outcome {
             let message = if let Some(s) = payload.downcast_ref::<&str>() {
                 (*s).to_owned()
@@ -160,6 +162,7 @@ where
             sink: self.sink.take(),
             sink_failure: None,
             snapshot: None,
+            prepared: None,
         };
         // The last checkpoint barrier sent into the chain, and the last
         // one the core reported through.
@@ -239,7 +242,7 @@ where
                     shared.cores[core].injected.store(asked, Ordering::Release);
                     if Op::PASSES_TIME {
                         // No stage decides time: the barrier went through.
-                        out.through = asked;
+                        out.barrier(asked);
                     }
                 }
             }
@@ -526,6 +529,7 @@ where
                 let mut snap = crate::checkpoint::Snapshot::new(last);
                 record_positions(&mut snap, &sources, &ended_at);
                 out.snapshot = Some(snap);
+                out.barrier(last);
                 if let Err(e) = ack_checkpoint(core, shared, &mut out, last) {
                     shared.fail(core, Cause::Checkpoint(e));
                 }
@@ -597,8 +601,8 @@ fn ack_checkpoint<O: 'static, T: 'static>(
     if let Some(e) = out.sink_failure.take() {
         return Err(e.into());
     }
-    if let Some(sink) = &mut out.sink {
-        ack.prepared = Some(sink.pre_commit(epoch)?);
+    if let Some(prepared) = out.prepared.take() {
+        ack.prepared = Some(prepared?);
         crate::failpoint::failpoint("checkpoint.pre_committed");
     }
     *shared.cores[core]

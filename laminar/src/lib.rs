@@ -55,6 +55,7 @@ pub mod testing;
 #[doc = include_str!("stream.md")]
 pub use laminar_macros::stream;
 
+pub use laminar_runtime::CheckpointError;
 pub use laminar_runtime::stage::bounds::{Event, HashEq, Key, NoOutput, StageFn};
 pub use laminar_runtime::stage::builder::Built;
 pub use laminar_runtime::stage::stateful::Collector;
@@ -70,7 +71,6 @@ pub use laminar_runtime::{
     RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, checkpoint,
     credit, message, operator, pipeline, port, routing, sink, source, spsc,
 };
-pub use laminar_runtime::CheckpointError;
 
 /// Everything a pipeline author needs in scope.
 pub mod prelude {

@@ -1,37 +1,27 @@
 //! Checkpoints and recovery through `stream!` pipelines: a run is dropped
-//! unfinished after a checkpoint (as a crash would leave it), the next one
+//! unfinished after a checkpoint (as a crash would leave it: what it wrote
+//! after the checkpoint was staged, never committed), the next one
 //! recovers on another core count, and the committed output of the whole
-//! sequence equals one uninterrupted run's, record for record.
+//! sequence is what one uninterrupted run gives.
 
 mod common;
 
+use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use common::recovery::{Gated, MemSink, Store};
-use laminar::{Runtime, stream};
+use laminar::{Pipeline, Runtime, Windowed, stream};
 
 const PARTITIONS: usize = 4;
 const PER_PARTITION: u64 = 5_000;
 
-/// Per partition, events `(key, seq)`: key `i % 37`, with a sequence
-/// number per partition.
+/// Per partition, events `(key, time)`: key `(7i + p) % 37`, one event per
+/// millisecond per partition.
 fn events() -> Vec<Vec<(u64, u64)>> {
     (0..PARTITIONS as u64)
-        .map(|p| (0..PER_PARTITION).map(|i| ((i * 7 + p) % 37, p * PER_PARTITION + i)).collect())
+        .map(|p| (0..PER_PARTITION).map(|i| ((i * 7 + p) % 37, i)).collect())
         .collect()
-}
-
-/// Count and sum per key, emitted after every event: each event's output
-/// depends on every earlier event of its key, so a lost or replayed
-/// state shows.
-fn pipeline() -> impl laminar::Pipeline<In = (u64, u64), Out = (u64, (u64, u64))> {
-    stream! {
-        (u64, u64)
-        -> key_by(|e| e.0)
-        -> fold((0u64, 0u64), |(n, sum), e| (n + 1, sum + e.1))
-    }
 }
 
 fn tmp(name: &str) -> std::path::PathBuf {
@@ -40,115 +30,190 @@ fn tmp(name: &str) -> std::path::PathBuf {
     d
 }
 
-/// Waits until the run has read `n` events.
-fn read_until(rt: &Runtime<impl laminar::Pipeline>, n: u64) {
-    let start = std::time::Instant::now();
-    while rt.progress().read < n {
-        assert!(start.elapsed() < Duration::from_secs(60), "stuck at {:?}", rt.progress());
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
-/// Exactly once, whatever order the events of a key met in: per key, the
-/// counts committed are 1, 2, ..., n, each once (a lost event leaves a
-/// gap, a replayed one a repeat), and the result at count n carries the
-/// key's whole sum (a state restored wrong shows there).
-fn same(got: &[(u64, (u64, u64))], want: &[(u64, (u64, u64))]) {
-    use std::collections::BTreeMap;
-    let per_key = |v: &[(u64, (u64, u64))]| {
-        let mut m: BTreeMap<u64, Vec<(u64, u64)>> = BTreeMap::new();
-        for &(k, r) in v {
-            m.entry(k).or_default().push(r);
-        }
-        for rs in m.values_mut() {
-            rs.sort_unstable();
-        }
-        m
-    };
-    let (got, want) = (per_key(got), per_key(want));
-    assert_eq!(got.len(), want.len(), "keys");
-    for (k, w) in &want {
-        let g = &got[k];
-        let counts: Vec<u64> = g.iter().map(|r| r.0).collect();
-        let expected: Vec<u64> = (1..=w.len() as u64).collect();
-        assert!(counts == expected, "key {k}: counts {} committed, {} expected, not 1..=n", counts.len(), w.len());
-        assert_eq!(g.last().map(|r| r.1), w.last().map(|r| r.1), "key {k}: final sum");
-    }
-}
-
-fn sorted(mut v: Vec<(u64, (u64, u64))>) -> Vec<(u64, (u64, u64))> {
-    v.sort_unstable();
-    v
-}
-
-/// One uninterrupted run's output.
-fn uninterrupted() -> Vec<(u64, (u64, u64))> {
-    let rt = Runtime::builder().cores(2).build(pipeline()).unwrap();
-    let gate = Arc::new(AtomicU64::new(u64::MAX));
-    rt.attach(Gated::new(events(), gate));
+/// One uninterrupted run's output, on `cores`.
+fn uninterrupted<P>(pipeline: P, cores: usize) -> Vec<P::Out>
+where
+    P: Pipeline<In = (u64, u64)>,
+    P::Out: Ord,
+{
+    let rt = Runtime::builder().cores(cores).build(pipeline).unwrap();
+    rt.attach(Gated::new(events(), Arc::new(AtomicU64::new(u64::MAX))));
     let mut out = Vec::new();
     rt.finish_into(&mut out).unwrap();
-    sorted(out)
+    out.sort_unstable();
+    out
+}
+
+/// Runs `pipeline` on 2, 1, 4 and 2 cores, each run recovering from the
+/// last one's checkpoint: it reads to its gate, checkpoints, reads some
+/// more and is dropped unfinished. A last run on 2 cores reads to the end
+/// and finishes. Returns everything committed, sorted.
+fn across_crashes<P>(name: &str, pipeline: impl Fn() -> P) -> Vec<P::Out>
+where
+    P: Pipeline<In = (u64, u64)>,
+    P::Out: Ord + Clone + Send + 'static,
+{
+    let dir = tmp(name);
+    let store = Arc::new(Mutex::new(Store::default()));
+    let sink = || MemSink {
+        store: store.clone(),
+        fail_core: None,
+    };
+    let mut last_epoch = 0;
+    for (run, cores) in [2usize, 1, 4, 2].into_iter().enumerate() {
+        let gate = Arc::new(AtomicU64::new(PER_PARTITION * (run as u64 + 1) / 5));
+        let mut rt = Runtime::builder()
+            .cores(cores)
+            .checkpoint_dir(&dir)
+            .recover(true)
+            .build_with_sink(pipeline(), sink())
+            .unwrap();
+        let source = Gated::new(events(), gate.clone());
+        rt.attach(source.clone());
+        source.wait();
+        let epoch = rt.checkpoint().unwrap();
+        assert!(
+            epoch > last_epoch,
+            "epochs grow across runs: {epoch} after {last_epoch}"
+        );
+        last_epoch = epoch;
+        // Past the checkpoint: written, prepared at most, then lost.
+        gate.fetch_add(300, Ordering::Relaxed);
+        source.wait();
+        drop(rt);
+    }
+    let rt = Runtime::builder()
+        .cores(2)
+        .checkpoint_dir(&dir)
+        .recover(true)
+        .build_with_sink(pipeline(), sink())
+        .unwrap();
+    rt.attach(Gated::new(events(), Arc::new(AtomicU64::new(u64::MAX))));
+    let report = rt.finish().unwrap();
+    assert!(
+        report.checkpoints >= 1,
+        "finish takes the run's last checkpoint"
+    );
+    let mut s = store.lock().unwrap();
+    assert!(s.prepared.is_empty(), "nothing left prepared");
+    let mut committed = std::mem::take(&mut s.committed);
+    committed.sort_unstable();
+    let _ = std::fs::remove_dir_all(&dir);
+    committed
+}
+
+/// Equal, or a short account of the first difference (the outputs are too
+/// long to print).
+fn same<T: PartialEq + Debug>(got: &[T], want: &[T]) {
+    if got == want {
+        return;
+    }
+    let at = got.iter().zip(want).position(|(g, w)| g != w);
+    panic!(
+        "{} results, {} expected; first difference at {at:?}: {:?} vs {:?}",
+        got.len(),
+        want.len(),
+        at.map(|i| &got[i]),
+        at.map(|i| &want[i])
+    );
 }
 
 #[test]
-fn a_run_rescaled_2_1_4_2_across_crashes_commits_what_one_run_does() {
-    common::within(240, "rescaled recovery", || {
-        let dir = tmp("rescale");
-        let store = Arc::new(Mutex::new(Store::default()));
-        // Each run reads up to its gate, checkpoints, reads some more
-        // (output staged, never committed), and is dropped unfinished.
-        for (run, cores) in [2usize, 1, 4, 2].into_iter().enumerate() {
-            let gate = Arc::new(AtomicU64::new(PER_PARTITION * (run as u64 + 1) / 5));
-            let mut rt = Runtime::builder()
-                .cores(cores)
-                .checkpoint_dir(&dir)
-                .recover(true)
-                .build_with_sink(
-                    pipeline(),
-                    MemSink {
-                        store: store.clone(),
-                        fail_core: None,
-                    },
-                )
-                .unwrap();
-            rt.attach(Gated::new(events(), gate.clone()));
-            let target = gate.load(Ordering::Relaxed) * PARTITIONS as u64;
-            // What a recovering run reads again starts from the checkpoint.
-            let before = store.lock().unwrap().committed.len() as u64;
-            read_until(&rt, target - before);
-            let epoch = rt.checkpoint().unwrap();
-            assert!(epoch > run as u64, "epochs grow across runs: {epoch}");
+fn keyed_state_survives_crashes_and_rescaling_2_1_4_2() {
+    common::within(240, "fold across crashes", || {
+        let fold = || {
+            stream! {
+                (u64, u64)
+                -> key_by(|e| e.0)
+                -> fold((0u64, 0u64), |(n, sum), e| (n + 1, sum + e.1))
+            }
+        };
+        let got = across_crashes("fold", fold);
+        // The events of a key meet in another order on each core count,
+        // so the running sums differ from one run to another; exactly once
+        // shows per key as counts 1, 2, ..., n each committed once, and the
+        // last carrying the key's whole sum.
+        let want = uninterrupted(fold(), 2);
+        let per_key = |v: &[(u64, (u64, u64))]| {
+            let mut m = std::collections::BTreeMap::<u64, Vec<(u64, u64)>>::new();
+            for &(k, r) in v {
+                m.entry(k).or_default().push(r);
+            }
+            m.into_iter()
+                .map(|(k, mut rs)| {
+                    rs.sort_unstable();
+                    let counts: Vec<u64> = rs.iter().map(|r| r.0).collect();
+                    (k, counts, rs.last().map(|r| r.1))
+                })
+                .collect::<Vec<_>>()
+        };
+        let (got, want) = (per_key(&got), per_key(&want));
+        for (g, w) in got.iter().zip(&want) {
             assert_eq!(
-                store.lock().unwrap().committed.len() as u64,
-                target,
-                "run {run}: every event's result committed once at its checkpoint"
+                g.1,
+                (1..=w.1.len() as u64).collect::<Vec<_>>(),
+                "key {}: counts",
+                w.0
             );
-            // Past the checkpoint: staged and prepared, then lost in the "crash".
-            gate.fetch_add(100, Ordering::Relaxed);
-            read_until(&rt, target - before + 100 * PARTITIONS as u64);
-            drop(rt);
         }
-        // The last run reads to the end and finishes.
-        let rt = Runtime::builder()
-            .cores(2)
-            .checkpoint_dir(&dir)
-            .recover(true)
-            .build_with_sink(
-                pipeline(),
-                MemSink {
-                    store: store.clone(),
-                    fail_core: None,
-                },
-            )
-            .unwrap();
-        rt.attach(Gated::new(events(), Arc::new(AtomicU64::new(u64::MAX))));
-        let report = rt.finish().unwrap();
-        assert!(report.checkpoints >= 1, "finish takes the run's last checkpoint");
-        let committed = sorted(std::mem::take(&mut store.lock().unwrap().committed));
-        assert_eq!(committed.len() as u64, PER_PARTITION * PARTITIONS as u64);
-        same(&committed, &uninterrupted());
-        assert!(store.lock().unwrap().prepared.is_empty(), "nothing left prepared");
-        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(got, want);
+    });
+}
+
+#[test]
+fn open_tumbling_windows_survive_crashes_and_rescaling() {
+    common::within(240, "tumbling windows across crashes", || {
+        let windows = || {
+            stream! {
+                (u64, u64)
+                -> event_time(|e| e.1, lateness = 1s)
+                -> key_by(|e| e.0)
+                -> window(tumbling(100ms))
+                -> aggregate(count(), sum(|e| e.1))
+            }
+        };
+        let want: Vec<Windowed<u64, (u64, u64)>> = uninterrupted(windows(), 2);
+        assert_eq!(
+            want.iter().map(|w| w.value.0).sum::<u64>(),
+            PER_PARTITION * PARTITIONS as u64
+        );
+        same(&across_crashes("tumbling", windows), &want);
+    });
+}
+
+#[test]
+fn sliding_windows_that_fired_before_the_checkpoint_do_not_fire_again() {
+    common::within(240, "sliding windows across crashes", || {
+        let windows = || {
+            stream! {
+                (u64, u64)
+                -> event_time(|e| e.1, lateness = 1s)
+                -> key_by(|e| e.0)
+                -> window(sliding(300ms, 100ms))
+                -> aggregate(count(), max(|e| e.1))
+            }
+        };
+        same(
+            &across_crashes("sliding", windows),
+            &uninterrupted(windows(), 2),
+        );
+    });
+}
+
+#[test]
+fn a_two_phase_window_all_survives_crashes_and_rescaling() {
+    common::within(240, "window_all across crashes", || {
+        let windows = || {
+            stream! {
+                (u64, u64)
+                -> event_time(|e| e.1, lateness = 1s)
+                -> window_all(tumbling(100ms))
+                -> aggregate(count(), max(|e| e.1))
+            }
+        };
+        same(
+            &across_crashes("window_all", windows),
+            &uninterrupted(windows(), 2),
+        );
     });
 }

@@ -26,7 +26,7 @@ mod coordinator;
 mod snapshot;
 mod store;
 
-pub(crate) use coordinator::{CoreAck, Coordinator};
+pub(crate) use coordinator::{Coordinator, CoreAck};
 pub use snapshot::{Restored, Snapshot, StageId, StageState, types_of};
 pub use store::{CheckpointDir, FileEntry, Manifest, StoreError};
 

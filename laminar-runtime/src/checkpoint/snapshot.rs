@@ -373,8 +373,20 @@ mod tests {
             let s = if k % 2 == 0 { sa } else { sb };
             snap.put_keyed(s, 0, &k, &(k * 10)).unwrap();
         }
-        a.position(0, Position { partition: 0, offset: 5 });
-        b.position(0, Position { partition: 1, offset: 9 });
+        a.position(
+            0,
+            Position {
+                partition: 0,
+                offset: 5,
+            },
+        );
+        b.position(
+            0,
+            Position {
+                partition: 1,
+                offset: 9,
+            },
+        );
         (a.finish(), b.finish())
     }
 
@@ -405,7 +417,10 @@ mod tests {
     fn a_damaged_or_short_file_is_refused() {
         let (a, _) = two_cores();
         for cut in [0, 3, a.len() / 2, a.len() - 1] {
-            assert!(Restored::from_files([&a[..cut]], 0, 1).is_err(), "cut at {cut}");
+            assert!(
+                Restored::from_files([&a[..cut]], 0, 1).is_err(),
+                "cut at {cut}"
+            );
         }
         let mut flipped = a.clone();
         flipped[20] ^= 1;

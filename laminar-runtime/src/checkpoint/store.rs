@@ -138,7 +138,12 @@ impl CheckpointDir {
     }
 
     /// Writes core `core`'s snapshot of `epoch` and makes it durable.
-    pub fn write_snapshot(&self, epoch: u64, core: usize, bytes: &[u8]) -> Result<FileEntry, StoreError> {
+    pub fn write_snapshot(
+        &self,
+        epoch: u64,
+        core: usize,
+        bytes: &[u8],
+    ) -> Result<FileEntry, StoreError> {
         let dir = self.epoch_dir(epoch);
         fs::create_dir_all(&dir).map_err(io(&dir))?;
         let name = format!("core-{core}.snap");
@@ -306,7 +311,10 @@ mod tests {
         };
         d.write_manifest(&m).unwrap();
         d.write_snapshot(1, 0, b"statX").unwrap();
-        assert!(matches!(d.read_snapshots(&m), Err(StoreError::Damaged { .. })));
+        assert!(matches!(
+            d.read_snapshots(&m),
+            Err(StoreError::Damaged { .. })
+        ));
         fs::remove_dir_all(d.path()).unwrap();
     }
 }

@@ -401,6 +401,12 @@ impl<T, A: Aggregate<T>> Aggregate<Timed<T>> for OnValue<A> {
     fn finish(&self, acc: &A::Acc) -> A::Out {
         self.0.finish(acc)
     }
+    fn save(&self, acc: &A::Acc, out: &mut Vec<u8>) -> Result<(), StateError> {
+        self.0.save(acc, out)
+    }
+    fn load(&self, bytes: &[u8]) -> Result<A::Acc, StateError> {
+        self.0.load(bytes)
+    }
 }
 
 // Internal: a failed bound names the user's key, aggregate or route.

@@ -65,6 +65,80 @@ fn decode_fixed<T: 'static>(bytes: &[u8]) -> Option<Result<T, StateError>> {
     None
 }
 
+/// Encodes `value` if it is a primitive number, a `bool` or a `String`:
+/// how the built-in aggregates keep values of a type they do not bound by
+/// [`Codec`] (so that `max(|e| e.price)` needs no serde bound); false for
+/// any other type.
+pub(crate) fn encode_plain<T: 'static>(value: &T, out: &mut Vec<u8>) -> bool {
+    if encode_fixed(value, out) {
+        return true;
+    }
+    let any = value as &dyn Any;
+    macro_rules! try_types {
+        ($($t:ty),*) => {$(
+            if let Some(v) = any.downcast_ref::<$t>() {
+                out.extend_from_slice(&v.to_le_bytes());
+                return true;
+            }
+        )*};
+    }
+    try_types!(u8, i8, f32, f64);
+    if let Some(b) = any.downcast_ref::<bool>() {
+        out.push(u8::from(*b));
+        return true;
+    }
+    if let Some(s) = any.downcast_ref::<String>() {
+        out.extend_from_slice(s.as_bytes());
+        return true;
+    }
+    false
+}
+
+/// Reads back what [`encode_plain`] wrote; `None` for a type it does not
+/// take.
+pub(crate) fn decode_plain<T: 'static>(bytes: &[u8]) -> Option<Result<T, StateError>> {
+    if let Some(v) = decode_fixed::<T>(bytes) {
+        return Some(v);
+    }
+    fn cast<T: 'static, U: 'static>(u: U) -> Option<T> {
+        let mut slot = Some(u);
+        (&mut slot as &mut dyn Any)
+            .downcast_mut::<Option<T>>()
+            .and_then(Option::take)
+    }
+    let bad = || {
+        StateError::Codec(Box::new(WidthMismatch {
+            expected: 0,
+            ty: core::any::type_name::<T>(),
+            found: bytes.len(),
+        }))
+    };
+    macro_rules! try_types {
+        ($($t:ty),*) => {$(
+            if TypeId::of::<T>() == TypeId::of::<$t>() {
+                let Ok(raw) = <[u8; core::mem::size_of::<$t>()]>::try_from(bytes) else {
+                    return Some(Err(bad()));
+                };
+                return cast::<T, $t>(<$t>::from_le_bytes(raw)).map(Ok);
+            }
+        )*};
+    }
+    try_types!(u8, i8, f32, f64);
+    if TypeId::of::<T>() == TypeId::of::<bool>() {
+        return match bytes {
+            [b] => cast::<T, bool>(*b != 0).map(Ok),
+            _ => Some(Err(bad())),
+        };
+    }
+    if TypeId::of::<T>() == TypeId::of::<String>() {
+        return match String::from_utf8(bytes.to_vec()) {
+            Ok(s) => cast::<T, String>(s).map(Ok),
+            Err(_) => Some(Err(bad())),
+        };
+    }
+    None
+}
+
 /// What keyed state stores: a serde type, both ways. One trait for both
 /// bounds, so that a type with neither gets one error that names both.
 #[diagnostic::on_unimplemented(

@@ -20,6 +20,8 @@ pub struct OpenContext {
     pub(crate) idle_timeout: Option<std::time::Duration>,
     /// What this core gets back from the checkpoint a run recovers from.
     pub(crate) restored: Option<crate::sync::Arc<crate::checkpoint::Restored>>,
+    /// Stages named so far by [`stage_name`](Self::stage_name).
+    pub(crate) named: core::cell::Cell<u32>,
 }
 
 impl OpenContext {
@@ -34,5 +36,16 @@ impl OpenContext {
     /// written after the checkpoint must not count).
     pub fn restored(&self) -> Option<&crate::checkpoint::Restored> {
         self.restored.as_deref()
+    }
+
+    /// A name for a stage whose pipeline gave it none (a window), under
+    /// which its state goes into checkpoints: `kind` and the stage's rank
+    /// among those the chain opened so far. Chains open their stages in
+    /// their order, so the same pipeline names them the same on every core
+    /// and in every run.
+    pub fn stage_name(&self, kind: &str) -> String {
+        let n = self.named.get();
+        self.named.set(n + 1);
+        format!("{kind}-{n}")
     }
 }

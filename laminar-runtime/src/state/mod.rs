@@ -14,7 +14,7 @@
 //! ([`RuntimeBuilder::state_dir`](crate::RuntimeBuilder::state_dir)), not
 //! the pipeline's: its stages stay the same.
 
-mod codec;
+pub(crate) mod codec;
 mod context;
 mod dir;
 mod error;

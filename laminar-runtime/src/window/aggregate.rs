@@ -22,6 +22,59 @@
 use core::marker::PhantomData;
 
 use crate::message::Timestamp;
+use crate::state::StateError;
+use crate::state::codec::{decode_plain, encode_plain};
+
+/// The error of an aggregate that cannot keep its accumulators in a
+/// checkpoint.
+fn unsaved<A>() -> StateError {
+    let _ = core::any::type_name::<A>;
+    StateError::NotCheckpointable {
+        stage: "a window whose aggregate does not implement `Aggregate::save` and `load`",
+    }
+}
+
+/// Writes a value the built-in aggregates hold (a number, a `bool`, a
+/// `String`).
+fn save_value<V: 'static>(v: &V, out: &mut Vec<u8>) -> Result<(), StateError> {
+    if encode_plain(v, out) {
+        Ok(())
+    } else {
+        Err(StateError::NotCheckpointable {
+            stage: "a window over values other than numbers, `bool` or `String`",
+        })
+    }
+}
+
+fn load_value<V: 'static>(bytes: &[u8]) -> Result<V, StateError> {
+    decode_plain(bytes).unwrap_or_else(|| {
+        Err(StateError::NotCheckpointable {
+            stage: "a window over values other than numbers, `bool` or `String`",
+        })
+    })
+}
+
+/// An option's tag, then its value.
+fn save_option<V: 'static>(v: &Option<V>, out: &mut Vec<u8>) -> Result<(), StateError> {
+    match v {
+        None => {
+            out.push(0);
+            Ok(())
+        }
+        Some(v) => {
+            out.push(1);
+            save_value(v, out)
+        }
+    }
+}
+
+fn load_option<V: 'static>(bytes: &[u8]) -> Result<Option<V>, StateError> {
+    match bytes.split_first() {
+        Some((0, [])) => Ok(None),
+        Some((1, rest)) => load_value(rest).map(Some),
+        _ => Err(StateError::BadSnapshot { at: 0 }),
+    }
+}
 
 /// A computation over the events of a window.
 #[diagnostic::on_unimplemented(
@@ -43,6 +96,22 @@ pub trait Aggregate<T>: Clone + Send + 'static {
     fn merge(&self, into: &mut Self::Acc, other: &Self::Acc);
     /// The result so far; the accumulator stays usable.
     fn finish(&self, acc: &Self::Acc) -> Self::Out;
+
+    /// Writes `acc` for a checkpoint. The built-in aggregates do; a
+    /// custom one that keeps the default cannot be checkpointed: a run
+    /// that keeps checkpoints stops at its first barrier with
+    /// [`StateError::NotCheckpointable`], rather than restore its windows
+    /// empty.
+    fn save(&self, acc: &Self::Acc, out: &mut Vec<u8>) -> Result<(), StateError> {
+        let _ = (acc, out);
+        Err(unsaved::<Self>())
+    }
+
+    /// Reads back what [`save`](Self::save) wrote.
+    fn load(&self, bytes: &[u8]) -> Result<Self::Acc, StateError> {
+        let _ = bytes;
+        Err(unsaved::<Self>())
+    }
 }
 
 /// Makes the built-in aggregates over events of type `T`.
@@ -275,6 +344,12 @@ impl<T> Aggregate<T> for Count {
     fn finish(&self, acc: &u64) -> u64 {
         *acc
     }
+    fn save(&self, acc: &u64, out: &mut Vec<u8>) -> Result<(), StateError> {
+        save_value(acc, out)
+    }
+    fn load(&self, bytes: &[u8]) -> Result<u64, StateError> {
+        load_value(bytes)
+    }
 }
 
 /// `sum(f)`.
@@ -299,6 +374,12 @@ impl<T, V: Summable, F: Fn(&T) -> V + Clone + Send + 'static> Aggregate<T> for S
     #[inline]
     fn finish(&self, acc: &V) -> V {
         *acc
+    }
+    fn save(&self, acc: &V, out: &mut Vec<u8>) -> Result<(), StateError> {
+        save_value(acc, out)
+    }
+    fn load(&self, bytes: &[u8]) -> Result<V, StateError> {
+        load_value(bytes)
     }
 }
 
@@ -326,6 +407,20 @@ impl<T, V: Summable, F: Fn(&T) -> V + Clone + Send + 'static> Aggregate<T> for A
     #[inline]
     fn finish(&self, acc: &(f64, u64)) -> f64 {
         acc.0 / acc.1 as f64
+    }
+    fn save(&self, acc: &(f64, u64), out: &mut Vec<u8>) -> Result<(), StateError> {
+        out.extend_from_slice(&acc.0.to_le_bytes());
+        out.extend_from_slice(&acc.1.to_le_bytes());
+        Ok(())
+    }
+    fn load(&self, bytes: &[u8]) -> Result<(f64, u64), StateError> {
+        let (Some(a), Some(b)) = (bytes.get(..8), bytes.get(8..16)) else {
+            return Err(StateError::BadSnapshot { at: 0 });
+        };
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        x.copy_from_slice(a);
+        y.copy_from_slice(b);
+        Ok((f64::from_le_bytes(x), u64::from_le_bytes(y)))
     }
 }
 
@@ -372,6 +467,12 @@ macro_rules! extremum {
             #[inline]
             fn finish(&self, acc: &Option<V>) -> Option<V> {
                 acc.clone()
+            }
+            fn save(&self, acc: &Option<V>, out: &mut Vec<u8>) -> Result<(), StateError> {
+                save_option(acc, out)
+            }
+            fn load(&self, bytes: &[u8]) -> Result<Option<V>, StateError> {
+                load_option(bytes)
             }
         }
     };
@@ -425,6 +526,24 @@ macro_rules! by_time {
             fn finish(&self, acc: &Self::Acc) -> Option<V> {
                 acc.as_ref().map(|(_, v)| v.clone())
             }
+            fn save(&self, acc: &Self::Acc, out: &mut Vec<u8>) -> Result<(), StateError> {
+                if let Some((t, _)) = acc {
+                    out.extend_from_slice(&t.to_le_bytes());
+                }
+                save_option(&acc.as_ref().map(|(_, v)| v.clone()), out)
+            }
+            fn load(&self, bytes: &[u8]) -> Result<Self::Acc, StateError> {
+                if bytes.first() == Some(&0) && bytes.len() == 1 {
+                    return Ok(None);
+                }
+                let (Some(t), Some(rest)) = (bytes.get(..8), bytes.get(8..)) else {
+                    return Err(StateError::BadSnapshot { at: 0 });
+                };
+                let mut raw = [0u8; 8];
+                raw.copy_from_slice(t);
+                let v = load_option::<V>(rest)?;
+                Ok(v.map(|v| (Timestamp::from_le_bytes(raw), v)))
+            }
         }
     };
 }
@@ -460,6 +579,35 @@ macro_rules! tuple_aggregate {
             #[inline]
             fn finish(&self, acc: &Self::Acc) -> Self::Out {
                 ($(self.$idx.finish(&acc.$idx),)+)
+            }
+            /// Each part's bytes, after their length.
+            fn save(&self, acc: &Self::Acc, out: &mut Vec<u8>) -> Result<(), StateError> {
+                $(
+                    let at = out.len();
+                    out.extend_from_slice(&[0; 4]);
+                    self.$idx.save(&acc.$idx, out)?;
+                    let len = (out.len() - at - 4) as u32;
+                    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+                )+
+                Ok(())
+            }
+            fn load(&self, bytes: &[u8]) -> Result<Self::Acc, StateError> {
+                let mut rest = bytes;
+                let acc = ($({
+                    let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+                        return Err(StateError::BadSnapshot { at: bytes.len() - rest.len() });
+                    };
+                    let len = u32::from_le_bytes(*len) as usize;
+                    let Some((part, tail)) = tail.split_at_checked(len) else {
+                        return Err(StateError::BadSnapshot { at: bytes.len() - rest.len() });
+                    };
+                    rest = tail;
+                    self.$idx.load(part)?
+                },)+);
+                if !rest.is_empty() {
+                    return Err(StateError::BadSnapshot { at: bytes.len() - rest.len() });
+                }
+                Ok(acc)
             }
         }
     };

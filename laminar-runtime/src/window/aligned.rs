@@ -40,6 +40,9 @@ use crate::key::{Key, KeyOf};
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::room::oversized;
+use crate::routing::{KeyGroups, key_hash};
+use crate::state::StateError;
+use crate::state::codec::{decode_plain, encode_plain};
 use crate::time::Clock;
 
 /// The largest gap between two panes that is filled with empty panes to
@@ -227,6 +230,16 @@ pub struct AlignedWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>, G> {
     /// fired that holds an event, and the first pane's release
     /// (`retain_until`). (Panes that only fill a gap hold no event.)
     next_due: Timestamp,
+    /// Its name in checkpoints, given when it opens.
+    name: String,
+    /// After recovery, per restored key, the watermark of the core that
+    /// wrote it: that key's windows ending there or before fired in the
+    /// run before, and must not fire again (a window ending later
+    /// fires as usual). Empty otherwise, and once the watermark passes
+    /// them all.
+    fired: FxHashMap<KF::Key, Timestamp>,
+    /// The highest of `fired`.
+    fired_until: Timestamp,
     _events: PhantomData<fn(T)>,
 }
 
@@ -274,6 +287,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
             hot: Accs::empty(),
             watermark: 0,
             next_due: Timestamp::MAX,
+            name: String::new(),
+            fired: FxHashMap::default(),
+            fired_until: 0,
             _events: PhantomData,
         }
     }
@@ -448,6 +464,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
         let end = self.window_end(w);
         if self.geometry.panes_per_window() == 1 {
             for (k, acc) in self.panes[from].accs.iter() {
+                if self.fired_before(k, end) {
+                    continue;
+                }
                 out.emit(Windowed {
                     key: k.clone(),
                     start,
@@ -471,7 +490,11 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
             }
         }
         let keys = self.scratch.len();
+        let fired = &self.fired;
         for (key, acc) in self.scratch.drain() {
+            if fired.get(&key).is_some_and(|&f| end <= f) {
+                continue;
+            }
             out.emit(Windowed {
                 key,
                 start,
@@ -482,6 +505,13 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
         if oversized(self.scratch.capacity(), keys) {
             self.scratch.shrink_to(keys);
         }
+    }
+
+    /// Whether `key`'s window ending at `end` fired in the run this one
+    /// recovered from.
+    #[inline]
+    fn fired_before(&self, key: &KF::Key, end: Timestamp) -> bool {
+        !self.fired.is_empty() && self.fired.get(key).is_some_and(|&f| end <= f)
     }
 
     /// `on_event` for an event outside the held pane (or with none held):
@@ -497,7 +527,16 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
     {
         self.put_back();
         let n = self.pane_of(ts);
-        if self.watermark >= self.retain_until(n) {
+        // A recovered key is as far in time as the core that wrote it was.
+        let watermark = if self.fired.is_empty() {
+            self.watermark
+        } else {
+            let key = self.key.key(&event);
+            self.fired
+                .get(&key)
+                .map_or(self.watermark, |&f| f.max(self.watermark))
+        };
+        if watermark >= self.retain_until(n) {
             out.emit_late(event);
             return;
         }
@@ -510,7 +549,7 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
         // one.)
         self.next_due = self.next_due.min(first_end);
         let key = self.key.key(&event);
-        if self.emit == EmitPolicy::OnClose && first_end > self.watermark {
+        if self.emit == EmitPolicy::OnClose && first_end > watermark && self.fired.is_empty() {
             // On time, and none of the pane's windows has fired: the pane
             // is held, and the next events in it need no check.
             self.hold(index, n);
@@ -525,17 +564,17 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
         // that fired emit this key's new value (as does every window under
         // `OnUpdate`); if it is also past its lateness, it is final and the
         // event missed it.
-        let refire = first_end <= self.watermark;
-        let partly_late = first_end.saturating_add(self.lateness) <= self.watermark;
+        let refire = first_end <= watermark;
+        let partly_late = first_end.saturating_add(self.lateness) <= watermark;
         if self.emit == EmitPolicy::OnUpdate || refire {
             for w in first..=self.last_window(n) {
                 let end = self.window_end(w);
                 // A window past its end plus the lateness is gone: its
                 // earlier panes may be freed, so its value would be partial.
-                if end.saturating_add(self.lateness) <= self.watermark {
+                if end.saturating_add(self.lateness) <= watermark {
                     continue;
                 }
-                if (self.emit == EmitPolicy::OnUpdate || end <= self.watermark)
+                if (self.emit == EmitPolicy::OnUpdate || end <= watermark)
                     && let Some(value) = self.value_for(&key, w)
                 {
                     out.emit(Windowed {
@@ -591,6 +630,9 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>, G: Geometry> Clone
             hot: Accs::empty(),
             watermark: 0,
             next_due: Timestamp::MAX,
+            name: String::new(),
+            fired: FxHashMap::default(),
+            fired_until: 0,
             _events: PhantomData,
         }
     }
@@ -608,10 +650,17 @@ where
     type In = T;
     type Out = Windowed<KF::Key, A::Out>;
 
-    /// Its state is not in checkpoints yet: a run that keeps them stops
-    /// here instead of restoring it empty.
+    /// Every open pane's accumulators by key, each with its pane's number
+    /// and this core's watermark (see `fired`).
     fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
-        crate::checkpoint::refuse("window", out);
+        if out.checkpoint().is_none() {
+            return;
+        }
+        self.put_back();
+        let saved = self.save(out.checkpoint());
+        if let Err(e) = saved {
+            out.fail(e);
+        }
     }
 
     // Always inlined, as the fused chain's own `on_event` is: what is
@@ -652,6 +701,88 @@ where
     /// event time unless it is processing time).
     fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), crate::state::StateError> {
         self.clock.open(&cx.clock);
+        self.name = cx.stage_name("window");
+        let Some(restored) = cx.restored() else {
+            return Ok(());
+        };
+        let types = crate::checkpoint::types_of::<KF::Key, A::Acc>();
+        if let Some(section) = restored.stage(&self.name, &types)? {
+            for (key, value) in section.raw(0) {
+                self.restore_one(key, value)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T, KF, C, A, G> {
+    /// Writes the panes to `snap`.
+    fn save(&self, snap: Option<&mut crate::checkpoint::Snapshot>) -> Result<(), StateError> {
+        let Some(snap) = snap else { return Ok(()) };
+        let types = crate::checkpoint::types_of::<KF::Key, A::Acc>();
+        let id = snap.stage(&self.name, &types);
+        let (mut key, mut value) = (Vec::new(), Vec::new());
+        for pane in &self.panes {
+            for (k, acc) in pane.accs.iter() {
+                key.clear();
+                value.clear();
+                // `()` (window_all's partials) is no key: group 0.
+                let group = if is_unit::<KF::Key>() {
+                    0
+                } else {
+                    if !encode_plain(k, &mut key) {
+                        return Err(StateError::NotCheckpointable {
+                            stage: "a window keyed by something other than a number, `bool` or `String`",
+                        });
+                    }
+                    KeyGroups::DEFAULT.group_of_hash(key_hash(k))
+                };
+                value.extend_from_slice(&pane.no.to_le_bytes());
+                value.extend_from_slice(&self.watermark.to_le_bytes());
+                self.agg.save(acc, &mut value)?;
+                snap.put(id, 0, group, &key, &value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts one restored accumulator back in its pane.
+    fn restore_one(&mut self, key: &[u8], value: &[u8]) -> Result<(), StateError> {
+        let bad = || StateError::BadSnapshot { at: 0 };
+        let k: KF::Key = match unit_key::<KF::Key>() {
+            Some(unit) => unit.clone(),
+            None => decode_plain(key).ok_or_else(bad)??,
+        };
+        let (Some(no), Some(wm), Some(acc)) = (value.get(..8), value.get(8..16), value.get(16..))
+        else {
+            return Err(bad());
+        };
+        let no = u64::from_le_bytes(no.try_into().map_err(|_| bad())?);
+        let writer = Timestamp::from_le_bytes(wm.try_into().map_err(|_| bad())?);
+        let acc = self.agg.load(acc)?;
+        let index = self.pane_index(no);
+        let accs = &mut self.panes[index].accs;
+        if is_unit::<KF::Key>() {
+            match &mut accs.unit {
+                Some(into) => self.agg.merge(into, &acc),
+                slot @ None => *slot = Some(acc),
+            }
+        } else {
+            match accs.map.get_mut(&k) {
+                Some(into) => self.agg.merge(into, &acc),
+                None => {
+                    accs.map.insert(k.clone(), acc);
+                }
+            }
+        }
+        let first_end = self.window_end(self.first_window(no));
+        self.next_due = self.next_due.min(first_end);
+        // Some of this pane's windows fired where it was written.
+        if first_end <= writer {
+            let f = self.fired.entry(k).or_insert(0);
+            *f = (*f).max(writer);
+            self.fired_until = self.fired_until.max(writer);
+        }
         Ok(())
     }
 }
@@ -695,6 +826,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>, G: Geometry> AlignedWindow<T
                 Some(next) => w = next,
                 None => break,
             }
+        }
+        if !self.fired.is_empty() && watermark >= self.fired_until {
+            self.fired = FxHashMap::default();
         }
         let in_use = self.panes.len();
         while let Some(first) = self.panes.front().map(|p| p.no) {

@@ -43,6 +43,12 @@ impl<T, A: Aggregate<T, Acc: Clone>> Aggregate<T> for Partial<A> {
     fn finish(&self, acc: &A::Acc) -> A::Acc {
         acc.clone()
     }
+    fn save(&self, acc: &A::Acc, out: &mut Vec<u8>) -> Result<(), crate::state::StateError> {
+        self.0.save(acc, out)
+    }
+    fn load(&self, bytes: &[u8]) -> Result<A::Acc, crate::state::StateError> {
+        self.0.load(bytes)
+    }
 }
 
 /// The second phase: merges every core's accumulator of a window, and
@@ -51,6 +57,8 @@ pub struct MergeWindows<T, A: Aggregate<T>> {
     agg: A,
     /// Open windows by `(end, start)`: the earliest end first.
     open: BTreeMap<(Timestamp, Timestamp), A::Acc>,
+    /// Its name in checkpoints, given when it opens.
+    name: String,
 }
 
 impl<T, A: Aggregate<T>> MergeWindows<T, A> {
@@ -59,6 +67,7 @@ impl<T, A: Aggregate<T>> MergeWindows<T, A> {
         MergeWindows {
             agg,
             open: BTreeMap::new(),
+            name: String::new(),
         }
     }
 
@@ -103,10 +112,53 @@ impl<T: 'static, A: Aggregate<T>> Operator for MergeWindows<T, A> {
     type In = Timed<Windowed<(), A::Acc>>;
     type Out = Timed<Windowed<(), A::Out>>;
 
-    /// Its state is not in checkpoints yet: a run that keeps them stops
-    /// here instead of restoring it empty.
+    /// The open windows' merged accumulators, in key group 0: the
+    /// merging core is core 0 on any number of cores.
     fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
-        crate::checkpoint::refuse("window_all merge", out);
+        let Some(snap) = out.checkpoint() else { return };
+        let id = snap.stage(&self.name, &crate::checkpoint::types_of::<(), A::Acc>());
+        let mut value = Vec::new();
+        let mut saved = Ok(());
+        for (&(end, start), acc) in &self.open {
+            value.clear();
+            saved = self.agg.save(acc, &mut value);
+            if saved.is_err() {
+                break;
+            }
+            let mut key = [0u8; 16];
+            key[..8].copy_from_slice(&end.to_le_bytes());
+            key[8..].copy_from_slice(&start.to_le_bytes());
+            snap.put(id, 0, 0, &key, &value);
+        }
+        if let Err(e) = saved {
+            out.fail(e);
+        }
+    }
+
+    fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), crate::state::StateError> {
+        self.name = cx.stage_name("window_all");
+        let Some(restored) = cx.restored() else {
+            return Ok(());
+        };
+        let types = crate::checkpoint::types_of::<(), A::Acc>();
+        if let Some(section) = restored.stage(&self.name, &types)? {
+            for (key, value) in section.raw(0) {
+                let bad = || crate::state::StateError::BadSnapshot { at: 0 };
+                let (Some(end), Some(start)) = (key.get(..8), key.get(8..16)) else {
+                    return Err(bad());
+                };
+                let end = Timestamp::from_le_bytes(end.try_into().map_err(|_| bad())?);
+                let start = Timestamp::from_le_bytes(start.try_into().map_err(|_| bad())?);
+                let acc = self.agg.load(value)?;
+                match self.open.get_mut(&(end, start)) {
+                    Some(into) => self.agg.merge(into, &acc),
+                    None => {
+                        self.open.insert((end, start), acc);
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     #[inline]

@@ -16,15 +16,40 @@ pub struct Gated<T> {
     events: Arc<Vec<Vec<T>>>,
     gate: Arc<AtomicU64>,
     start: Vec<u64>,
+    /// Per partition, the next index read (shared with the splits).
+    at: Arc<Vec<AtomicU64>>,
 }
 
 impl<T: Clone + Send + Sync + 'static> Gated<T> {
     pub fn new(events: Vec<Vec<T>>, gate: Arc<AtomicU64>) -> Self {
         let start = vec![0; events.len()];
+        let at = Arc::new(events.iter().map(|_| AtomicU64::new(0)).collect());
         Gated {
             events: Arc::new(events),
             gate,
             start,
+            at,
+        }
+    }
+
+    /// Whether every partition was read up to the gate (or its end).
+    pub fn reached(&self) -> bool {
+        let gate = self.gate.load(Ordering::Acquire);
+        self.events
+            .iter()
+            .zip(self.at.iter())
+            .all(|(e, at)| at.load(Ordering::Acquire) >= gate.min(e.len() as u64))
+    }
+
+    /// Waits until [`reached`](Self::reached).
+    pub fn wait(&self) {
+        let start = std::time::Instant::now();
+        while !self.reached() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "the source did not reach its gate"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
         }
     }
 }
@@ -32,6 +57,7 @@ impl<T: Clone + Send + Sync + 'static> Gated<T> {
 pub struct GatedSplit<T> {
     events: Arc<Vec<Vec<T>>>,
     gate: Arc<AtomicU64>,
+    at: Arc<Vec<AtomicU64>>,
     /// (partition, next index)
     mine: Vec<(u32, u64)>,
 }
@@ -43,9 +69,13 @@ impl<T: Clone + Send + Sync + 'static> Source<T> for Gated<T> {
             .filter(|p| p % cores == core)
             .map(|p| (p as u32, self.start[p]))
             .collect();
+        for &(p, next) in &mine {
+            self.at[p as usize].store(next, Ordering::Release);
+        }
         GatedSplit {
             events: self.events.clone(),
             gate: self.gate.clone(),
+            at: self.at.clone(),
             mine,
         }
     }
@@ -70,12 +100,17 @@ impl<T: Clone + Send + Sync + 'static> Split<T> for GatedSplit<T> {
     fn read(&mut self, buf: &mut Vec<T>, max: usize) -> Read {
         let gate = self.gate.load(Ordering::Acquire);
         let mut all_done = true;
+        // An equal share each, so that the partitions keep together in time.
+        let share = (max / self.mine.len().max(1)).max(1);
         for (p, next) in &mut self.mine {
             let events = &self.events[*p as usize];
             let end = (events.len() as u64).min(gate);
-            let take = (end.saturating_sub(*next) as usize).min(max.saturating_sub(buf.len()));
+            let take = (end.saturating_sub(*next) as usize)
+                .min(share)
+                .min(max.saturating_sub(buf.len()));
             buf.extend_from_slice(&events[*next as usize..*next as usize + take]);
             *next += take as u64;
+            self.at[*p as usize].store(*next, Ordering::Release);
             all_done &= *next as usize == events.len();
         }
         if all_done {
@@ -87,17 +122,30 @@ impl<T: Clone + Send + Sync + 'static> Split<T> for GatedSplit<T> {
         }
     }
     fn positions(&self, out: &mut Vec<Position>) {
-        out.extend(self.mine.iter().map(|&(partition, offset)| Position { partition, offset }));
+        out.extend(
+            self.mine
+                .iter()
+                .map(|&(partition, offset)| Position { partition, offset }),
+        );
     }
 }
 
 /// What the sink keeps "on disk": prepared transactions and committed
 /// results, shared by every run of a test.
-#[derive(Default)]
 pub struct Store<T> {
     pub prepared: HashMap<(u64, u32), Vec<T>>,
     pub committed: Vec<T>,
     pub commits: u64,
+}
+
+impl<T> Default for Store<T> {
+    fn default() -> Self {
+        Store {
+            prepared: HashMap::new(),
+            committed: Vec::new(),
+            commits: 0,
+        }
+    }
 }
 
 /// A two-phase sink over a [`Store`].
@@ -116,7 +164,12 @@ pub struct MemWriter<T> {
 
 impl<T: Clone + Send + 'static> Sink<T> for MemSink<T> {
     type Writer = MemWriter<T>;
-    fn writer(&mut self, core: usize, _cores: usize, _epoch: u64) -> Result<MemWriter<T>, SinkError> {
+    fn writer(
+        &mut self,
+        core: usize,
+        _cores: usize,
+        _epoch: u64,
+    ) -> Result<MemWriter<T>, SinkError> {
         Ok(MemWriter {
             store: self.store.clone(),
             core,
@@ -167,12 +220,20 @@ impl<T: Send + 'static> Committer for MemCommitter<T> {
         Ok(())
     }
     fn abort(&self, txn: &Prepared) -> Result<(), SinkError> {
-        self.0.lock().unwrap().prepared.remove(&(txn.epoch, txn.core));
+        self.0
+            .lock()
+            .unwrap()
+            .prepared
+            .remove(&(txn.epoch, txn.core));
         Ok(())
     }
     fn abort_others(&self, keep: &[Prepared]) -> Result<(), SinkError> {
         let keep: Vec<_> = keep.iter().map(|p| (p.epoch, p.core)).collect();
-        self.0.lock().unwrap().prepared.retain(|k, _| keep.contains(k));
+        self.0
+            .lock()
+            .unwrap()
+            .prepared
+            .retain(|k, _| keep.contains(k));
         Ok(())
     }
 }
