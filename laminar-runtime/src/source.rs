@@ -6,6 +6,12 @@
 //! can have sources, input handles, or both; each split is one more input
 //! of its core, with its own watermark.
 //!
+//! Replayable sources report [`Split::positions`] and resume with
+//! [`Source::seek`]: `json_lines` and `csv` read files (one partition a
+//! file, with the `json` and `csv` features; `csv` is on by default; see
+//! `FileSource`), and [`generator()`] computes its events from their
+//! partition and index.
+//!
 //! Where an event is processed depends on the pipeline's route:
 //!
 //! - unkeyed pipelines (round-robin) process each event on the core that
@@ -50,12 +56,24 @@
 //! let mut out = Vec::new();
 //! let report = rt.finish_into(&mut out)?; // waits for the sources to end
 //! assert_eq!(out.len(), 1000);
-//! assert_eq!(out.iter().sum::<u64>(), (0..1000u64).map(|x| x * x).sum());
+//! assert_eq!(out.iter().sum::<u64>(), (0..1000u64).map(|x| x * x).sum::<u64>());
 //! assert_eq!(report.read(), 1000);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 use std::sync::Arc;
+
+#[cfg(any(feature = "json", feature = "csv"))]
+mod file;
+mod generator;
+
+#[cfg(feature = "json")]
+pub use file::json_lines;
+#[cfg(feature = "csv")]
+pub use file::{CsvOptions, csv, csv_with};
+#[cfg(any(feature = "json", feature = "csv"))]
+pub use file::{FileErrors, FileSource, FileSplit};
+pub use generator::{Generator, GeneratorSplit, generator};
 
 /// What a [`Split::read`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
