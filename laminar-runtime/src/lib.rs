@@ -55,6 +55,7 @@ mod config;
 pub mod credit;
 mod error;
 pub mod exchange;
+pub mod failpoint;
 mod idle;
 pub mod ingress;
 mod input;
