@@ -90,7 +90,10 @@ fn slow(name: &'static str) {
                 panic!("{ENV_VAR}={v:?}: expected `name` or `name@N` with N >= 1")
             })
         });
-        STATE.store(if target.is_some() { ARMED } else { OFF }, Ordering::Relaxed);
+        STATE.store(
+            if target.is_some() { ARMED } else { OFF },
+            Ordering::Relaxed,
+        );
         target
     });
     let Some(target) = target else { return };
@@ -131,7 +134,10 @@ mod tests {
                 nth,
             })
         };
-        assert_eq!(parse("sink.commit.before_rename"), t("sink.commit.before_rename", 1));
+        assert_eq!(
+            parse("sink.commit.before_rename"),
+            t("sink.commit.before_rename", 1)
+        );
         assert_eq!(parse("a.b@3"), t("a.b", 3));
         assert_eq!(parse("a.b@1"), t("a.b", 1));
         assert_eq!(parse("a.b@0"), None);

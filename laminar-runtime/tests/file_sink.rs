@@ -195,7 +195,10 @@ fn commit_after_a_crash_between_pre_commit_and_commit() {
     w0.write(row(2, 0, 0)).unwrap();
     let p = w0.pre_commit(2).unwrap();
     committer.commit(&p).unwrap();
-    assert_eq!(committed(&tmp.0), [row(1, 0, 0), row(1, 1, 0), row(2, 0, 0)]);
+    assert_eq!(
+        committed(&tmp.0),
+        [row(1, 0, 0), row(1, 1, 0), row(2, 0, 0)]
+    );
 }
 
 #[test]
@@ -218,7 +221,13 @@ fn abort_others_removes_unrecorded_and_keeps_recorded() {
     };
     assert_eq!(
         staging_files(&tmp.0),
-        ["1-0.jsonl", "1-1.jsonl", "2-0.jsonl", "2-1.jsonl", "3-0.jsonl"]
+        [
+            "1-0.jsonl",
+            "1-1.jsonl",
+            "2-0.jsonl",
+            "2-1.jsonl",
+            "3-0.jsonl"
+        ]
     );
 
     let committer = FileSink::json_lines(&tmp.0).committer();
@@ -349,7 +358,10 @@ fn foreign_transactions_are_refused() {
             matches!(committer.commit(&p), Err(SinkError::BadTransaction(_))),
             "{p:?}"
         );
-        assert!(matches!(committer.abort(&p), Err(SinkError::BadTransaction(_))));
+        assert!(matches!(
+            committer.abort(&p),
+            Err(SinkError::BadTransaction(_))
+        ));
     }
     assert!(tmp.0.join("secret").exists());
 }
@@ -404,9 +416,7 @@ fn idempotent_sink_upserts_at_once_and_replays_harmlessly() {
     assert_eq!(rows, [row(1, 0, 0), row(2, 0, 0)]);
 
     // An error of the upsert is the write's.
-    let mut failing = sink::idempotent(|_: &Row| {
-        Err(SinkError::BadTransaction("refused".into()))
-    });
+    let mut failing = sink::idempotent(|_: &Row| Err(SinkError::BadTransaction("refused".into())));
     let mut w = failing.writer(0, 1, 0).unwrap();
     assert!(w.write(row(1, 0, 0)).is_err());
 }
@@ -431,7 +441,12 @@ fn run_child_until_failpoint(name: &str, failpoint: &str, dir: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::process::ExitStatusExt;
-        assert_eq!(out.status.signal(), Some(6), "not SIGABRT: {:?}\n{stderr}", out.status);
+        assert_eq!(
+            out.status.signal(),
+            Some(6),
+            "not SIGABRT: {:?}\n{stderr}",
+            out.status
+        );
     }
     let fp = failpoint.split('@').next().unwrap();
     assert!(stderr.contains(&format!("failpoint {fp}")), "{stderr}");
@@ -549,7 +564,11 @@ fn crash_in_pre_commit_then_recovery_aborts_it() {
     ] {
         let tmp = TempDir::new("fp-pre-commit");
         std::fs::create_dir_all(&tmp.0).unwrap();
-        run_child_until_failpoint("crash_in_pre_commit_then_recovery_aborts_it", failpoint, &tmp.0);
+        run_child_until_failpoint(
+            "crash_in_pre_commit_then_recovery_aborts_it",
+            failpoint,
+            &tmp.0,
+        );
         // Epoch 1 committed; epoch 2 prepared on core 0, being prepared
         // on core 1, never recorded.
         assert_eq!(committed(&tmp.0), epoch_rows(1), "{failpoint}");

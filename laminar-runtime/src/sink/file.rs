@@ -246,7 +246,12 @@ impl<T: Serialize + 'static> Sink<T> for FileSink {
     /// Creates `dir` and `dir/.staging` if needed (and makes their entries
     /// durable); the writer's first staging file is `<epoch+1>-<core>.jsonl`,
     /// opened (truncated) at its first write or pre-commit.
-    fn writer(&mut self, core: usize, _cores: usize, epoch: u64) -> Result<FileWriter<T>, SinkError> {
+    fn writer(
+        &mut self,
+        core: usize,
+        _cores: usize,
+        epoch: u64,
+    ) -> Result<FileWriter<T>, SinkError> {
         let s = &self.shared;
         let core = u32::try_from(core).map_err(|_| SinkError::Io {
             what: format!("file sink writer of core {core}"),

@@ -76,7 +76,12 @@ where
 {
     type Writer = IdempotentWriter<F>;
 
-    fn writer(&mut self, core: usize, _cores: usize, epoch: u64) -> Result<Self::Writer, SinkError> {
+    fn writer(
+        &mut self,
+        core: usize,
+        _cores: usize,
+        epoch: u64,
+    ) -> Result<Self::Writer, SinkError> {
         Ok(IdempotentWriter {
             f: self.f.clone(),
             core: u32::try_from(core).unwrap_or(u32::MAX),
