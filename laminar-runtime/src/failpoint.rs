@@ -18,7 +18,7 @@
 //!
 //! # Names
 //!
-//! The file sink ([`crate::sink::file`]):
+//! The file sink (`sink::file`, feature `json`):
 //!
 //! | name | where |
 //! |---|---|

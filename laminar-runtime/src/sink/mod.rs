@@ -17,7 +17,7 @@
 //!
 //! Two sinks come with the runtime:
 //!
-//! - [`file::FileSink`] (feature `json`, on by default): JSON lines in
+//! - `file::FileSink` (feature `json`): JSON lines in
 //!   files that become visible, one per core and checkpoint, when their
 //!   checkpoint commits: exactly-once output for any serde type.
 //! - [`idempotent`]: calls an upsert of the user's for each result right
