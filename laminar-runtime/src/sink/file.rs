@@ -43,6 +43,10 @@
 //! `abort_others` never removes the file a live writer of this process is
 //! staging into, so it is safe also when called after writing resumed.
 //!
+//! Committed files are never removed: recovering from a checkpoint older
+//! than the last complete one would leave the later epochs' `part-*` files
+//! visible, and the replay would write their results again.
+//!
 //! # Failpoints
 //!
 //! `sink.pre_commit.before_fsync`, `sink.pre_commit.after_fsync`,
