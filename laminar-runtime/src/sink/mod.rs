@@ -14,8 +14,23 @@
 //! every other prepared transaction is aborted
 //! ([`Committer::abort_others`]); the events behind it are replayed from
 //! the sources' recorded positions.
+//!
+//! Two sinks come with the runtime:
+//!
+//! - `file::FileSink` (feature `json`): JSON lines in
+//!   files that become visible, one per core and checkpoint, when their
+//!   checkpoint commits: exactly-once output for any serde type.
+//! - [`idempotent`]: calls an upsert of the user's for each result right
+//!   away; at-least-once delivery, and an exactly-once effect when the
+//!   upsert is keyed by something deterministic.
 
 use std::sync::Arc;
+
+#[cfg(feature = "json")]
+pub mod file;
+mod idempotent;
+
+pub use idempotent::{Idempotent, IdempotentWriter, idempotent};
 
 /// A transaction a writer prepared at a checkpoint: what the manifest
 /// records, and all a [`Committer`] needs to commit or abort it after a
@@ -49,6 +64,21 @@ pub enum SinkError {
     /// A transaction's description is not one this sink wrote.
     #[error("not a transaction of this sink: {0}")]
     BadTransaction(String),
+    /// A transaction to commit is gone: its sink has neither its staged
+    /// data nor its committed result (aborted, or removed by hand). It
+    /// cannot be made visible, and the events behind it are past the
+    /// checkpoint that recorded it: the output lost them.
+    #[error("transaction lost, neither staged nor committed: {0}")]
+    Missing(String),
+    /// [`SinkWriter::pre_commit`] was called with an epoch that is not
+    /// greater than the last one the writer prepared (or recovered from).
+    #[error("pre-commit of epoch {epoch} after epoch {last}: epochs must grow")]
+    EpochOrder {
+        /// The epoch asked for.
+        epoch: u64,
+        /// The last epoch prepared, or recovered from.
+        last: u64,
+    },
 }
 
 /// A sink: one [`SinkWriter`] per core, and one [`Committer`] that the
