@@ -10,6 +10,7 @@
 //! example (`service`).
 
 pub mod driver;
+pub mod kill9;
 pub mod nexmark;
 pub mod nexmark_events;
 pub mod nexmark_joins;

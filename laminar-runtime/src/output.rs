@@ -200,7 +200,7 @@ pub(crate) fn take<T>(shared: &Arc<OutputShared<T>>) -> Result<Output<T>, Output
 /// input.submit_iter(1..=1000)?;
 /// drop(input);
 /// let report = rt.finish()?; // the reader ends when the cores do
-/// assert_eq!(reader.join().unwrap(), (1..=1000u64).map(|x| x * x).sum());
+/// assert_eq!(reader.join().unwrap(), (1..=1000u64).map(|x| x * x).sum::<u64>());
 /// assert_eq!(report.events_out(), 1000);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

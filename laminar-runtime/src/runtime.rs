@@ -530,6 +530,13 @@ fn tick<T>(
     use std::sync::atomic::Ordering::Acquire;
     let mut next = Instant::now() + every;
     while !stop.load(Acquire) && !shared.is_failed() {
+        // Finishing, and the sources are done: the run's last checkpoint
+        // comes as the chains end.
+        if shared.closing.load(Acquire)
+            && shared.sources_live.load(crate::sync::Ordering::Acquire) == 0
+        {
+            return;
+        }
         let now = Instant::now();
         if now < next {
             std::thread::sleep((next - now).min(Duration::from_millis(5)));
@@ -878,7 +885,7 @@ impl<P: Pipeline> Runtime<P> {
     /// }
     /// rt.finish_into(&mut buf)?;
     /// sum += buf.drain(..).sum::<u64>();
-    /// assert_eq!(sum, (0..100_000).sum());
+    /// assert_eq!(sum, (0..100_000u64).sum::<u64>());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn sources_done(&self) -> bool {
@@ -1059,21 +1066,42 @@ impl<P: Pipeline> Runtime<P> {
         self.report(reports, &unread, &late_unread)
     }
 
-    /// Stops the checkpoint thread, numbers the run's last checkpoint (the
-    /// one each core takes as its chain ends) and closes the inputs.
+    /// Closes the inputs. The checkpoint thread goes on while the sources
+    /// run, and stops once they are done; then the run's last checkpoint
+    /// (the one each core takes as its chain ends) is numbered, in
+    /// [`number_last_checkpoint`](Self::number_last_checkpoint).
     fn begin_finish(&mut self) {
-        self.stop_ticker();
-        if self.shared.keeps_checkpoints {
-            let last = self
-                .coordinator
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .next_epoch();
-            self.shared
-                .final_epoch
-                .store(last, std::sync::atomic::Ordering::Release);
-        }
         self.shared.close_all();
+    }
+
+    /// Once the sources are done and the checkpoint thread has stopped,
+    /// numbers the run's last checkpoint, which the cores wait for as their
+    /// chains end.
+    fn number_last_checkpoint(&mut self) {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        let shared = &self.shared;
+        if !shared.keeps_checkpoints
+            || shared.final_epoch.load(Acquire) != 0
+            || shared.is_cancelled()
+            || !(self.sources_done() || shared.is_failed())
+        {
+            return;
+        }
+        if let Some((_, ticker)) = &self.ticker
+            && !ticker.is_finished()
+        {
+            return;
+        }
+        self.stop_ticker();
+        let last = self
+            .coordinator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .next_epoch();
+        self.shared.final_epoch.store(last, Release);
+        for core in &self.shared.cores {
+            core.waker.wake();
+        }
     }
 
     fn stop_ticker(&mut self) {
@@ -1120,6 +1148,7 @@ impl<P: Pipeline> Runtime<P> {
         mut drain: impl FnMut(&mut Self),
     ) -> Vec<WorkerExit<P::Out, P::In>> {
         while self.threads.iter().any(|t| !t.is_finished()) {
+            self.number_last_checkpoint();
             drain(self);
             std::thread::sleep(Duration::from_micros(50));
         }

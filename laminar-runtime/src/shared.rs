@@ -81,7 +81,7 @@ pub(crate) struct Shared<T> {
     pub(crate) cores: Vec<CoreShared<T>>,
     pub(crate) config: Config,
     /// Set by `finish` before it closes the channels: no new channel opens.
-    closing: AtomicBool,
+    pub(crate) closing: AtomicBool,
     /// Set by `finish` after every channel is closed: workers may end.
     pub(crate) closed: AtomicBool,
     failed: AtomicBool,

@@ -524,7 +524,19 @@ where
         // The chain ended: the run's last checkpoint takes what the sink
         // staged since the one before, and where the sources ended.
         if ended && !shared.is_failed() && shared.keeps_checkpoints {
-            let last = shared.final_epoch.load(Ordering::Acquire);
+            // Numbered once every core's sources are done and the
+            // checkpoint thread has stopped.
+            let mut last = shared.final_epoch.load(Ordering::Acquire);
+            while last == 0 && !shared.is_failed() && !shared.is_cancelled() {
+                shared.cores[core]
+                    .waker
+                    .sleep_unless(crate::idle::PARK_TIMEOUT, || {
+                        shared.final_epoch.load(Ordering::Acquire) != 0
+                            || shared.is_failed()
+                            || shared.is_cancelled()
+                    });
+                last = shared.final_epoch.load(Ordering::Acquire);
+            }
             if last > acked {
                 let mut snap = crate::checkpoint::Snapshot::new(last);
                 record_positions(&mut snap, &sources, &ended_at);

@@ -317,6 +317,11 @@ impl Restored {
         Ok(())
     }
 
+    /// The names of the stages the checkpoint has a section for.
+    pub fn stage_names(&self) -> impl Iterator<Item = &str> {
+        self.stages.keys().map(String::as_str)
+    }
+
     /// The checkpoint restored.
     pub fn epoch(&self) -> u64 {
         self.epoch

@@ -153,6 +153,18 @@ pub struct MemSink<T> {
     pub store: Arc<Mutex<Store<T>>>,
     /// Fails the pre-commit of this core (for the failure tests).
     pub fail_core: Option<usize>,
+    /// Fails this many commits before committing again.
+    pub fail_commits: Arc<AtomicU64>,
+}
+
+impl<T> MemSink<T> {
+    pub fn new(store: &Arc<Mutex<Store<T>>>) -> Self {
+        MemSink {
+            store: store.clone(),
+            fail_core: None,
+            fail_commits: Arc::new(AtomicU64::new(0)),
+        }
+    }
 }
 
 pub struct MemWriter<T> {
@@ -178,7 +190,7 @@ impl<T: Clone + Send + 'static> Sink<T> for MemSink<T> {
         })
     }
     fn committer(&self) -> Arc<dyn Committer> {
-        Arc::new(MemCommitter(self.store.clone()))
+        Arc::new(MemCommitter(self.store.clone(), self.fail_commits.clone()))
     }
 }
 
@@ -208,10 +220,18 @@ impl<T: Send + 'static> SinkWriter<T> for MemWriter<T> {
     }
 }
 
-struct MemCommitter<T>(Arc<Mutex<Store<T>>>);
+struct MemCommitter<T>(Arc<Mutex<Store<T>>>, Arc<AtomicU64>);
 
 impl<T: Send + 'static> Committer for MemCommitter<T> {
     fn commit(&self, txn: &Prepared) -> Result<(), SinkError> {
+        let failing = self.1.load(Ordering::Acquire);
+        if failing > 0 {
+            self.1.store(failing - 1, Ordering::Release);
+            return Err(SinkError::Io {
+                what: "the test's failing commit".into(),
+                source: std::io::Error::other("connection reset"),
+            });
+        }
         let mut s = self.0.lock().unwrap();
         if let Some(items) = s.prepared.remove(&(txn.epoch, txn.core)) {
             s.committed.extend(items);
