@@ -208,6 +208,9 @@ pub struct Report {
     /// Checkpoints completed: every core's chain went through their
     /// barrier (see [`Runtime::checkpoint`](crate::Runtime::checkpoint)).
     pub checkpoints: u64,
+    /// The time the checkpoints took, summed: from the request to the
+    /// checkpoint complete (durable, sinks committed).
+    pub checkpoint_time: Duration,
 }
 
 impl Report {

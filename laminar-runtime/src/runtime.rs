@@ -312,8 +312,8 @@ impl RuntimeBuilder {
     /// `sink` on each core instead of the output: each core's writer
     /// stages them, pre-commits at every checkpoint's barrier, and the
     /// runtime commits once the checkpoint is durable, and at `finish`.
-    /// With an exactly-once sink such as
-    /// [`FileSink`](crate::sink::file::FileSink) and a
+    /// With an exactly-once sink such as `sink::file::FileSink` (the
+    /// `json` feature) and a
     /// [`checkpoint_dir`](Self::checkpoint_dir), each result is visible
     /// once, across crashes and recoveries.
     pub fn build_with_sink<P: Pipeline, S: crate::sink::Sink<P::Out>>(
@@ -562,6 +562,7 @@ fn take_checkpoint<T>(
     let mut c = coordinator
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let started = Instant::now();
     let epoch = c.next_epoch();
     shared.checkpoint_requested.store(epoch, Release);
     for core in &shared.cores {
@@ -596,6 +597,9 @@ fn take_checkpoint<T>(
         return Err(e);
     }
     shared.checkpoints_done.fetch_add(1, AcqRel);
+    shared
+        .checkpoint_ns
+        .fetch_add(started.elapsed().as_nanos() as u64, AcqRel);
     Ok(epoch)
 }
 
@@ -1219,6 +1223,11 @@ impl<P: Pipeline> Runtime<P> {
                 .shared
                 .checkpoints_done
                 .load(std::sync::atomic::Ordering::Acquire),
+            checkpoint_time: Duration::from_nanos(
+                self.shared
+                    .checkpoint_ns
+                    .load(std::sync::atomic::Ordering::Acquire),
+            ),
         };
         let result = match self.shared.take_failure() {
             None => Ok(report),

@@ -104,6 +104,8 @@ pub(crate) struct Shared<T> {
     pub(crate) final_epoch: std::sync::atomic::AtomicU64,
     /// Checkpoints completed.
     pub(crate) checkpoints_done: std::sync::atomic::AtomicU64,
+    /// Their time, summed, in nanoseconds.
+    pub(crate) checkpoint_ns: std::sync::atomic::AtomicU64,
     failure: Mutex<Option<(usize, Cause)>>,
 }
 
@@ -141,6 +143,7 @@ impl<T> Shared<T> {
             keeps_checkpoints: false,
             final_epoch: std::sync::atomic::AtomicU64::new(0),
             checkpoints_done: std::sync::atomic::AtomicU64::new(0),
+            checkpoint_ns: std::sync::atomic::AtomicU64::new(0),
             failure: Mutex::new(None),
         }
     }

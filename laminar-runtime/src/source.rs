@@ -123,6 +123,18 @@ pub struct Position {
     pub offset: u64,
 }
 
+/// [`SourceError::UnknownPartition`] for the first position whose
+/// partition is not below `partitions`: what every `seek` checks first.
+pub(crate) fn known_partitions(positions: &[Position], partitions: u32) -> Result<(), SourceError> {
+    match positions.iter().find(|p| p.partition >= partitions) {
+        Some(p) => Err(SourceError::UnknownPartition {
+            partition: p.partition,
+            partitions,
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Why a source could not be moved to recorded positions.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

@@ -44,6 +44,39 @@ where
     out
 }
 
+/// A run of `pipeline` on `cores` that recovers from `dir` and commits to
+/// `store`, with a checkpoint every `every` if given.
+fn recovering<P>(
+    pipeline: P,
+    cores: usize,
+    dir: &std::path::Path,
+    store: &Arc<Mutex<Store<P::Out>>>,
+    every: Option<std::time::Duration>,
+) -> Runtime<P>
+where
+    P: Pipeline<In = (u64, u64)>,
+    P::Out: Clone + Send + 'static,
+{
+    let mut b = Runtime::builder()
+        .cores(cores)
+        .checkpoint_dir(dir)
+        .recover(true);
+    if let Some(every) = every {
+        b = b.checkpoint_every(every);
+    }
+    b.build_with_sink(pipeline, MemSink::new(store)).unwrap()
+}
+
+/// The committed results, sorted, and the directory removed.
+fn committed<T: Ord>(store: &Arc<Mutex<Store<T>>>, dir: &std::path::Path) -> Vec<T> {
+    let mut s = store.lock().unwrap();
+    assert!(s.prepared.is_empty(), "nothing left prepared");
+    let mut committed = std::mem::take(&mut s.committed);
+    committed.sort_unstable();
+    let _ = std::fs::remove_dir_all(dir);
+    committed
+}
+
 /// Runs `pipeline` on 2, 1, 4 and 2 cores, each run recovering from the
 /// last one's checkpoint: it reads to its gate, checkpoints, reads some
 /// more and is dropped unfinished. A last run on 2 cores reads to the end
@@ -55,16 +88,10 @@ where
 {
     let dir = tmp(name);
     let store = Arc::new(Mutex::new(Store::default()));
-    let sink = || MemSink::new(&store);
     let mut last_epoch = 0;
     for (run, cores) in [2usize, 1, 4, 2].into_iter().enumerate() {
         let gate = Arc::new(AtomicU64::new(PER_PARTITION * (run as u64 + 1) / 5));
-        let mut rt = Runtime::builder()
-            .cores(cores)
-            .checkpoint_dir(&dir)
-            .recover(true)
-            .build_with_sink(pipeline(), sink())
-            .unwrap();
+        let mut rt = recovering(pipeline(), cores, &dir, &store, None);
         let source = Gated::new(events(), gate.clone());
         rt.attach(source.clone());
         source.wait();
@@ -79,24 +106,14 @@ where
         source.wait();
         drop(rt);
     }
-    let rt = Runtime::builder()
-        .cores(2)
-        .checkpoint_dir(&dir)
-        .recover(true)
-        .build_with_sink(pipeline(), sink())
-        .unwrap();
+    let rt = recovering(pipeline(), 2, &dir, &store, None);
     rt.attach(Gated::new(events(), Arc::new(AtomicU64::new(u64::MAX))));
     let report = rt.finish().unwrap();
     assert!(
         report.checkpoints >= 1,
         "finish takes the run's last checkpoint"
     );
-    let mut s = store.lock().unwrap();
-    assert!(s.prepared.is_empty(), "nothing left prepared");
-    let mut committed = std::mem::take(&mut s.committed);
-    committed.sort_unstable();
-    let _ = std::fs::remove_dir_all(&dir);
-    committed
+    committed(&store, &dir)
 }
 
 /// Equal, or a short account of the first difference (the outputs are too
@@ -226,16 +243,10 @@ where
 {
     let dir = tmp(name);
     let store = Arc::new(Mutex::new(Store::default()));
-    let sink = || MemSink::new(&store);
+    let every = Some(std::time::Duration::from_millis(10));
     for run in 0..=crashes {
         let cores = [3usize, 1, 2][run as usize % 3];
-        let rt = Runtime::builder()
-            .cores(cores)
-            .checkpoint_dir(&dir)
-            .checkpoint_every(std::time::Duration::from_millis(10))
-            .recover(true)
-            .build_with_sink(pipeline(), sink())
-            .unwrap();
+        let rt = recovering(pipeline(), cores, &dir, &store, every);
         rt.attach(Gated::new(events(), Arc::new(AtomicU64::new(u64::MAX))));
         if run == crashes {
             rt.finish().unwrap();
@@ -244,11 +255,7 @@ where
             drop(rt);
         }
     }
-    let mut s = store.lock().unwrap();
-    let mut committed = std::mem::take(&mut s.committed);
-    committed.sort_unstable();
-    let _ = std::fs::remove_dir_all(&dir);
-    committed
+    committed(&store, &dir)
 }
 
 #[test]

@@ -21,6 +21,9 @@ pub(crate) struct CoreAck {
     pub(crate) prepared: Option<Prepared>,
 }
 
+/// The last checkpoint's manifest and the snapshot files it names.
+pub(crate) type Recovered = (Manifest, Vec<Vec<u8>>);
+
 /// Takes checkpoints to the end of their durable order, one at a time.
 pub(crate) struct Coordinator {
     pub(crate) dir: Option<CheckpointDir>,
@@ -109,7 +112,7 @@ impl Coordinator {
     /// Recovery's first step: the last manifest in place, with its sinks'
     /// transactions committed (again) and every other one aborted, and the
     /// snapshot files it names; `None` for a directory without one.
-    pub(crate) fn recover(&mut self) -> Result<Option<(Manifest, Vec<Vec<u8>>)>, CheckpointError> {
+    pub(crate) fn recover(&mut self) -> Result<Option<Recovered>, CheckpointError> {
         let Some(dir) = &self.dir else {
             return Ok(None);
         };

@@ -524,13 +524,7 @@ impl<T: DeserializeOwned + Send + 'static> Source<T> for FileSource<T> {
     /// of a record (as [`Split::positions`] records them). For a CSV file
     /// with headers, an offset inside the header row starts after it.
     fn seek(&mut self, positions: &[Position]) -> Result<(), SourceError> {
-        let partitions = self.partitions();
-        if let Some(p) = positions.iter().find(|p| p.partition >= partitions) {
-            return Err(SourceError::UnknownPartition {
-                partition: p.partition,
-                partitions,
-            });
-        }
+        super::known_partitions(positions, self.partitions())?;
         for p in positions {
             let part = &mut self.files[p.partition as usize];
             part.start = p.offset.max(part.first);

@@ -90,13 +90,7 @@ where
     /// Starts each listed partition at its index; an index at or past the
     /// length leaves the partition with nothing to read.
     fn seek(&mut self, positions: &[Position]) -> Result<(), SourceError> {
-        let partitions = self.partitions();
-        if let Some(p) = positions.iter().find(|p| p.partition >= partitions) {
-            return Err(SourceError::UnknownPartition {
-                partition: p.partition,
-                partitions,
-            });
-        }
+        super::known_partitions(positions, self.partitions())?;
         for p in positions {
             self.starts[p.partition as usize] = p.offset;
         }
