@@ -81,8 +81,8 @@
 //! | part | after recovery |
 //! |---|---|
 //! | keyed state of `reduce`, `fold`, `process` (and `process` timers) | as of the last checkpoint, on any core count |
-//! | open windows (`window`, `window_all`) with built-in aggregates | as of the last checkpoint; a window that fired before it does not fire again |
-//! | sessions, joins, custom aggregates without `Aggregate::save`/`load` | **not kept**: a run with a checkpoint directory stops at its first barrier with [`StateError::NotCheckpointable`] rather than restore them empty |
+//! | open windows and sessions (`window`, `window_all`) with built-in aggregates | as of the last checkpoint; a window that fired before it does not fire again |
+//! | joins, custom aggregates without `Aggregate::save`/`load`, window keys other than numbers, `bool` or `String` | **not kept**: a run with a checkpoint directory stops at its first barrier with [`StateError::NotCheckpointable`] rather than restore them empty |
 //! | replayable sources ([`source::json_lines`](source), [`source::csv`](source), [`source::generator`](source), any [`Source`](source::Source) with `seek`) | read again from the positions of the last checkpoint: each event after it once more, none before it |
 //! | other sources ([`source::from_fn`](source), slices) and [`Input::submit`] | **not replayed**: what they gave after the last checkpoint is lost with the crash (there is no write-ahead log for input handles yet) |
 //! | an exactly-once sink ([`sink::file::FileSink`](sink), any two-phase [`sink::Sink`]) | each result visible once: committed only once its checkpoint is durable, committed again (idempotently) at recovery if the crash came before, and what was staged after the last checkpoint is aborted and produced again |

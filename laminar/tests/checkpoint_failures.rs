@@ -300,3 +300,67 @@ fn a_failed_checkpoint_never_reuses_its_epoch() {
     drop(rt);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A count that does not say how to save its accumulator.
+#[derive(Clone)]
+struct Unsaved;
+
+impl laminar::Aggregate<(u64, u64)> for Unsaved {
+    type Acc = u64;
+    type Out = u64;
+    fn create(&self) -> u64 {
+        0
+    }
+    fn add(&self, acc: &mut u64, _e: &(u64, u64), _ts: laminar::Timestamp) {
+        *acc += 1;
+    }
+    fn merge(&self, into: &mut u64, other: &u64) {
+        *into += *other;
+    }
+    fn finish(&self, acc: &u64) -> u64 {
+        *acc
+    }
+}
+
+#[test]
+fn state_a_checkpoint_cannot_keep_stops_the_run_with_a_typed_error() {
+    let dir = tmp("unsaved");
+    let p = stream! {
+        (u64, u64)
+        -> event_time(|e| e.1)
+        -> key_by(|e| e.0)
+        -> window(tumbling(10ms))
+        -> aggregate(Unsaved)
+    };
+    let mut rt = Runtime::builder()
+        .cores(2)
+        .checkpoint_dir(&dir)
+        .build(p)
+        .unwrap();
+    let src = Gated::new(events(100), Arc::new(AtomicU64::new(100)));
+    rt.attach(src.clone());
+    src.wait();
+    assert!(
+        rt.checkpoint().is_err(),
+        "no checkpoint that would restore the windows empty"
+    );
+    let err = rt.finish().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RuntimeError::State {
+                source: StateError::NotCheckpointable { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        CheckpointDir::open(&dir)
+            .unwrap()
+            .latest()
+            .unwrap()
+            .is_none()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -215,6 +215,24 @@ fn sliding_windows_that_fired_before_the_checkpoint_do_not_fire_again() {
 }
 
 #[test]
+fn open_sessions_survive_crashes_and_rescaling() {
+    common::within(240, "sessions across crashes", || {
+        let sessions = || {
+            stream! {
+                (u64, u64)
+                -> event_time(|e| e.1, lateness = 1s)
+                -> key_by(|e| e.0)
+                -> window(session(5ms))
+                -> aggregate(count(), min(|e| e.1), max(|e| e.1))
+            }
+        };
+        let want = uninterrupted(sessions(), 2);
+        assert!(want.len() > 1_000, "{} sessions", want.len());
+        same(&across_crashes("sessions", sessions), &want);
+    });
+}
+
+#[test]
 fn a_two_phase_window_all_survives_crashes_and_rescaling() {
     common::within(240, "window_all across crashes", || {
         let windows = || {

@@ -15,7 +15,7 @@ pub enum StateError {
     #[error(
         "stage `{stage}` keeps state that checkpoints do not capture yet; \
          run this pipeline without `checkpoint_dir`, or use keyed state \
-         (`reduce`, `fold`, `process`) or `window` with a built-in aggregate"
+         (`reduce`, `fold`, `process`) or windows and sessions with built-in aggregates"
     )]
     NotCheckpointable {
         /// The stage.

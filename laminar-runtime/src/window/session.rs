@@ -19,6 +19,9 @@ use crate::key::KeyOf;
 use crate::message::Timestamp;
 use crate::operator::{Emit, Operator};
 use crate::room::oversized;
+use crate::routing::{KeyGroups, key_hash};
+use crate::state::StateError;
+use crate::state::codec::{decode_plain, encode_plain};
 use crate::time::Clock;
 use crate::timer::Timers;
 
@@ -68,6 +71,15 @@ pub struct SessionWindow<T, KF: KeyOf<T>, C, A: Aggregate<T>> {
     /// longer needed, oldest first; cheaper than a timer each.
     forget: VecDeque<(Timestamp, KF::Key)>,
     watermark: Timestamp,
+    /// Its name in checkpoints, given when it opens.
+    name: String,
+    /// After recovery, per restored key, the watermark of the core that
+    /// wrote it: that key is as far in time as that core was (an event late
+    /// there is late here). Empty otherwise, and once the watermark passes
+    /// them all.
+    floor: FxHashMap<KF::Key, Timestamp>,
+    /// The highest of `floor`.
+    floor_until: Timestamp,
     _events: PhantomData<fn(T)>,
 }
 
@@ -107,6 +119,9 @@ impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> SessionWindow<T, KF, C, A> {
             due: Vec::new(),
             forget: VecDeque::new(),
             watermark: 0,
+            name: String::new(),
+            floor: FxHashMap::default(),
+            floor_until: 0,
             _events: PhantomData,
         }
     }
@@ -127,6 +142,9 @@ impl<T, KF: KeyOf<T>, C: Clone, A: Aggregate<T>> Clone for SessionWindow<T, KF, 
             due: Vec::new(),
             forget: VecDeque::new(),
             watermark: 0,
+            name: String::new(),
+            floor: FxHashMap::default(),
+            floor_until: 0,
             _events: PhantomData,
         }
     }
@@ -143,20 +161,34 @@ where
     type In = T;
     type Out = Windowed<KF::Key, A::Out>;
 
-    /// Its state is not in checkpoints yet: a run that keeps them stops
-    /// here instead of restoring it empty.
+    /// Every session of every key, with its timer and flags and this
+    /// core's watermark.
     fn on_barrier<E: Emit<Self::Out>>(&mut self, _epoch: u64, out: &mut E) {
-        crate::checkpoint::refuse("session window", out);
+        let saved = match out.checkpoint() {
+            None => return,
+            Some(snap) => self.save(snap),
+        };
+        if let Err(e) = saved {
+            out.fail(e);
+        }
     }
 
     fn on_event<E: Emit<Self::Out>>(&mut self, event: T, out: &mut E) {
         let ts = self.clock.timestamp(&event);
         let own_end = ts.saturating_add(self.gap);
-        if own_end.saturating_add(self.lateness) <= self.watermark {
+        let key = self.key.key(&event);
+        // A recovered key is as far in time as the core that wrote it was.
+        let watermark = if self.floor.is_empty() {
+            self.watermark
+        } else {
+            self.floor
+                .get(&key)
+                .map_or(self.watermark, |&f| f.max(self.watermark))
+        };
+        if own_end.saturating_add(self.lateness) <= watermark {
             out.emit_late(event);
             return;
         }
-        let key = self.key.key(&event);
         if !self.sessions.contains_key(&key) {
             self.sessions.insert(key.clone(), Vec::new());
         }
@@ -211,7 +243,7 @@ where
         // Grown past the watermark, a fired session is open again: it fires
         // anew at its new end, which its pending timer (maybe the cleanup
         // one, at the old end plus lateness) may come after.
-        if s.end > self.watermark {
+        if s.end > watermark {
             s.fired = false;
         }
         if s.timer.is_none_or(|t| t > s.end) {
@@ -220,8 +252,8 @@ where
         }
         // Already closed (a late event within the lateness), or `OnUpdate`:
         // the session's new value goes out now.
-        if self.emit == EmitPolicy::OnUpdate || s.end <= self.watermark {
-            if s.end <= self.watermark {
+        if self.emit == EmitPolicy::OnUpdate || s.end <= watermark {
+            if s.end <= watermark {
                 s.fired = true;
             }
             out.emit(Windowed {
@@ -238,6 +270,9 @@ where
             return;
         }
         self.watermark = watermark;
+        if !self.floor.is_empty() && watermark >= self.floor_until {
+            self.floor = FxHashMap::default();
+        }
         let mut due = std::mem::take(&mut self.due);
         self.timers.fire(watermark, |at, key| due.push((at, key)));
         let fired = due.len();
@@ -318,8 +353,99 @@ where
 
     /// Takes the processing clock of whatever runs it (the clock reads
     /// event time unless it is processing time).
-    fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), crate::state::StateError> {
+    fn open(&mut self, cx: &crate::operator::OpenContext) -> Result<(), StateError> {
         self.clock.open(&cx.clock);
+        self.name = cx.stage_name("session");
+        let Some(restored) = cx.restored() else {
+            return Ok(());
+        };
+        let types = crate::checkpoint::types_of::<KF::Key, A::Acc>();
+        if let Some(section) = restored.stage(&self.name, &types)? {
+            for (key, value) in section.raw(0) {
+                self.restore_one(key, value)?;
+            }
+            self.forget
+                .make_contiguous()
+                .sort_unstable_by_key(|(at, _)| *at);
+        }
+        Ok(())
+    }
+}
+
+/// Reads a little-endian `u64` at `at`.
+fn u64_at(bytes: &[u8], at: usize) -> Result<u64, StateError> {
+    bytes
+        .get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes)
+        .ok_or(StateError::BadSnapshot { at })
+}
+
+impl<T, KF: KeyOf<T>, C: Clock<T>, A: Aggregate<T>> SessionWindow<T, KF, C, A> {
+    /// Writes every session: `[start][end][timer or u64::MAX][fired][closed]
+    /// [this core's watermark][accumulator]` under its key.
+    fn save(&self, snap: &mut crate::checkpoint::Snapshot) -> Result<(), StateError> {
+        let types = crate::checkpoint::types_of::<KF::Key, A::Acc>();
+        let id = snap.stage(&self.name, &types);
+        let (mut key, mut value) = (Vec::new(), Vec::new());
+        for (k, list) in &self.sessions {
+            key.clear();
+            if !encode_plain(k, &mut key) {
+                return Err(StateError::NotCheckpointable {
+                    stage: "a session window keyed by something other than a number, `bool` or `String`",
+                });
+            }
+            let group = KeyGroups::DEFAULT.group_of_hash(key_hash(k));
+            for s in list {
+                value.clear();
+                value.extend_from_slice(&s.start.to_le_bytes());
+                value.extend_from_slice(&s.end.to_le_bytes());
+                value.extend_from_slice(&s.timer.unwrap_or(u64::MAX).to_le_bytes());
+                value.push(u8::from(s.fired));
+                value.push(u8::from(s.closed));
+                value.extend_from_slice(&self.watermark.to_le_bytes());
+                self.agg.save(&s.acc, &mut value)?;
+                snap.put(id, 0, group, &key, &value);
+            }
+        }
+        Ok(())
+    }
+
+    /// Puts one restored session back, with its timer and, if final, its
+    /// time to be forgotten.
+    fn restore_one(&mut self, key: &[u8], value: &[u8]) -> Result<(), StateError> {
+        let k: KF::Key = decode_plain(key).ok_or(StateError::BadSnapshot { at: 0 })??;
+        let start = u64_at(value, 0)?;
+        let end = u64_at(value, 8)?;
+        let timer = Some(u64_at(value, 16)?).filter(|&t| t != u64::MAX);
+        let (Some(&fired), Some(&closed)) = (value.get(24), value.get(25)) else {
+            return Err(StateError::BadSnapshot { at: 24 });
+        };
+        let writer = u64_at(value, 26)?;
+        let acc = self.agg.load(value.get(34..).unwrap_or_default())?;
+        if let Some(at) = timer {
+            self.timers.set(at, k.clone());
+        }
+        if closed != 0 {
+            let forget_at = end.saturating_add(self.lateness).saturating_add(self.gap);
+            self.forget.push_back((forget_at, k.clone()));
+        }
+        let f = self.floor.entry(k.clone()).or_insert(0);
+        *f = (*f).max(writer);
+        self.floor_until = self.floor_until.max(writer);
+        let list = self.sessions.entry(k).or_default();
+        let at = list.partition_point(|s| s.start < start);
+        list.insert(
+            at,
+            Session {
+                start,
+                end,
+                acc,
+                timer,
+                fired: fired != 0,
+                closed: closed != 0,
+            },
+        );
         Ok(())
     }
 }
