@@ -563,6 +563,18 @@ fn take_checkpoint<T>(
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     let started = Instant::now();
+    // Every core has taken in the sources attached so far, with their
+    // channels (attach holds the coordinator while it hands them out).
+    while shared
+        .cores
+        .iter()
+        .any(|core| core.has_pending.load(Acquire) && !core.exited.load(Acquire))
+    {
+        if shared.is_failed() || stop.is_some_and(|s| s.load(Acquire)) {
+            return Err(crate::CheckpointError::Failed);
+        }
+        std::thread::yield_now();
+    }
     let epoch = c.next_epoch();
     shared.checkpoint_requested.store(epoch, Release);
     for core in &shared.cores {
@@ -777,6 +789,15 @@ impl<P: Pipeline> Runtime<P> {
         let number = self
             .attached
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        // No checkpoint is asked for while the source's splits and channels
+        // are handed out: a core that took its barrier in before it had
+        // its split would never send the barrier on the split's channels,
+        // and one that had its channels late would count another core's
+        // events on the wrong side of the barrier.
+        let _no_checkpoint = self
+            .coordinator
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         // A recovering run reads each replayable source on from where the
         // checkpoint recorded it; one that cannot seek stops the run.
         if let Some(restored) = &self.restored

@@ -528,10 +528,29 @@ where
             // checkpoint thread has stopped.
             let mut last = shared.final_epoch.load(Ordering::Acquire);
             while last == 0 && !shared.is_failed() && !shared.is_cancelled() {
+                // A checkpoint the thread asked for as the chain ended:
+                // everything has passed through, so the barrier has nothing
+                // to follow; it takes where the sources ended and the
+                // sink's transaction, and the thread can stop.
+                let asked = shared.checkpoint_requested.load(Ordering::Acquire);
+                if asked > injected {
+                    injected = asked;
+                    shared.cores[core].injected.store(asked, Ordering::Release);
+                    let mut snap = crate::checkpoint::Snapshot::new(asked);
+                    record_positions(&mut snap, &sources, &ended_at);
+                    out.snapshot = Some(snap);
+                    out.barrier(asked);
+                    acked = asked;
+                    if let Err(e) = ack_checkpoint(core, shared, &mut out, asked) {
+                        shared.fail(core, Cause::Checkpoint(e));
+                        break;
+                    }
+                }
                 shared.cores[core]
                     .waker
                     .sleep_unless(crate::idle::PARK_TIMEOUT, || {
                         shared.final_epoch.load(Ordering::Acquire) != 0
+                            || shared.checkpoint_requested.load(Ordering::Acquire) > injected
                             || shared.is_failed()
                             || shared.is_cancelled()
                     });

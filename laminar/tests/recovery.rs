@@ -295,3 +295,34 @@ fn records_in_flight_at_a_barrier_count_once() {
         }
     });
 }
+
+#[test]
+fn finishing_while_the_checkpoint_thread_runs_never_hangs() {
+    // A checkpoint asked for as the chains end: a core whose chain has
+    // ended still answers it, or the thread and `finish` wait on each other.
+    common::within(120, "finish with checkpoints every millisecond", || {
+        for round in 0..150 {
+            let dir = tmp(&format!("finish{round}"));
+            let store = Arc::new(Mutex::new(Store::default()));
+            let fold = stream! {
+                (u64, u64)
+                -> key_by(|e| e.0)
+                -> fold(0u64, |n, _e| n + 1)
+            };
+            let cores = 1 + round % 3;
+            let rt = recovering(
+                fold,
+                cores,
+                &dir,
+                &store,
+                Some(std::time::Duration::from_millis(1)),
+            );
+            let events: Vec<Vec<(u64, u64)>> = (0..2)
+                .map(|p| (0..200).map(|i| (i % 7, p)).collect())
+                .collect();
+            rt.attach(Gated::new(events, Arc::new(AtomicU64::new(u64::MAX))));
+            rt.finish().unwrap();
+            assert_eq!(committed(&store, &dir).len(), 400, "round {round}");
+        }
+    });
+}
