@@ -139,7 +139,7 @@ pub use laminar_runtime::{
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
     Policy, Progress, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime,
     RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, checkpoint,
-    credit, message, operator, pipeline, port, routing, sink, source, spsc,
+    credit, message, operator, pipeline, port, routing, sink, source, spsc, wal,
 };
 
 /// Everything a pipeline author needs in scope.
