@@ -189,7 +189,7 @@ mod tests {
         let mut b = log(&[b"x"], true);
         let n = b.len();
         b[n - 1] ^= 1;
-        assert_eq!(scan_bytes(&b).closed, false);
+        assert!(!scan_bytes(&b).closed);
         assert_eq!(scan_bytes(&b).valid, 9);
     }
 }

@@ -87,7 +87,6 @@ impl<T> fmt::Debug for WalInput<T> {
 impl<T: Serialize + serde::de::DeserializeOwned + Send + 'static> WalInput<T> {
     /// An input appending to `file` (positioned at `len`, the end of its
     /// well-formed part, all of it on the disk).
-    #[allow(clippy::too_many_arguments)]
     pub(super) fn new(
         path: PathBuf,
         file: File,
@@ -274,17 +273,53 @@ impl<T: Serialize + serde::de::DeserializeOwned + Send + 'static> WalInput<T> {
 impl<T> WalInput<T> {
     /// The log's length in bytes: the offset after the last record
     /// submitted (the end marker included once closed).
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-len-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (mut input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// input.submit(&1)?;
+    /// assert_eq!(input.len(), 16); // an 8-byte header and 8 bytes of u64
+    /// input.close()?;
+    /// assert_eq!(input.len(), 24); // and the 8-byte end marker
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn len(&self) -> u64 {
         self.len
     }
 
     /// Whether the log holds nothing at all: no record, no end marker.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-empty-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert!(input.is_empty());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The length known to be on the disk: every record that ends at or
     /// before it survives a power loss.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-synced-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (mut input, _source) = wal::log::<u64>(&dir, WalOptions::new().sync(SyncPolicy::Never))?;
+    /// input.submit(&1)?;
+    /// assert_eq!(input.synced_len(), 0);
+    /// input.sync()?;
+    /// assert_eq!(input.synced_len(), input.len());
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn synced_len(&self) -> u64 {
         self.synced
     }
@@ -310,17 +345,55 @@ impl<T> WalInput<T> {
 
     /// Bytes cut from the end of the log when it was opened: a torn or
     /// damaged tail (0 for a new log or one that ended well).
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-cut-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert_eq!(input.cut_bytes(), 0); // a new log
+    /// # drop(input);
+    /// // Half a header at the end, as a crash in the middle of a write leaves it.
+    /// std::fs::write(dir.join(wal::FILE_NAME), [1, 0, 0, 0])?;
+    /// let (input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert_eq!((input.cut_bytes(), input.len()), (4, 0));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn cut_bytes(&self) -> u64 {
         self.cut
     }
 
     /// Whether the log ends with its end marker (closed by
     /// [`close`](WalInput::close), now or before it was reopened).
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-isclosed-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (mut input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// input.close()?;
+    /// drop(input);
+    /// let (input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert!(input.is_closed()); // reopened closed
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.closed
     }
 
     /// The log file.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-path-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (input, _source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert_eq!(input.path(), dir.join(wal::FILE_NAME));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn path(&self) -> &Path {
         &self.path
     }

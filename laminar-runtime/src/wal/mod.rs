@@ -104,6 +104,10 @@ pub use input::WalInput;
 pub use source::{WalErrors, WalSource, WalSplit};
 
 /// The log file's name in its directory.
+///
+/// ```
+/// assert_eq!(laminar_runtime::wal::FILE_NAME, "wal.log");
+/// ```
 pub const FILE_NAME: &str = "wal.log";
 
 /// When a [`WalInput`] makes its records durable (`fsync`s the log). See
@@ -153,6 +157,11 @@ pub struct WalOptions {
 
 impl WalOptions {
     /// The defaults: [`SyncPolicy::Always`].
+    ///
+    /// ```
+    /// use laminar_runtime::wal::{SyncPolicy, WalOptions};
+    /// assert_eq!(WalOptions::new(), WalOptions::default());
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -170,6 +179,11 @@ impl WalOptions {
     }
 
     /// The sync policy set.
+    ///
+    /// ```
+    /// use laminar_runtime::wal::{SyncPolicy, WalOptions};
+    /// assert_eq!(WalOptions::new().sync_policy(), SyncPolicy::Always);
+    /// ```
     pub fn sync_policy(&self) -> SyncPolicy {
         self.sync
     }

@@ -53,17 +53,56 @@ impl WalErrors {
     /// checksum does not match, or they do not decode as the source's
     /// type): the log changed under the run, or a position did not fall on
     /// a record. Each ends its split.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-corrupt-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (mut input, _) = wal::log::<String>(&dir, WalOptions::new())?;
+    /// input.submit(&"not a number".to_string())?;
+    /// input.close()?;
+    /// # drop(input);
+    /// // Read back as another type: the record does not decode.
+    /// use laminar_runtime::source::{Read, Source, Split};
+    /// let (_, mut source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// let errors = source.errors();
+    /// assert_eq!(source.split(0, 1).read(&mut Vec::new(), 10), Read::End);
+    /// assert_eq!(errors.corrupt(), 1);
+    /// assert!(errors.last().unwrap().contains("byte 0"));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn corrupt(&self) -> u64 {
         self.0.corrupt.load(Ordering::Relaxed)
     }
 
     /// Reads that failed (I/O errors), each ending its split.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-failed-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (_input, source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert_eq!(source.errors().failed(), 0);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn failed(&self) -> u64 {
         self.0.failed.load(Ordering::Relaxed)
     }
 
     /// The message of the last error: the file, the record's byte offset,
     /// and the cause.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-last-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (_input, source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert_eq!(source.errors().last(), None);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn last(&self) -> Option<String> {
         self.0
             .last
@@ -177,12 +216,40 @@ impl<T> WalSource<T> {
     }
 
     /// What the split stopped on, shared with it; see [`WalErrors`].
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-srcerrors-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// let (_input, source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// let errors = source.errors(); // before `rt.attach(source)`
+    /// assert_eq!(errors.corrupt() + errors.failed(), 0);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn errors(&self) -> WalErrors {
         self.errors.clone()
     }
 
     /// The offset the split starts at: 0, or where
     /// [`seek`](Source::seek) moved it.
+    ///
+    /// ```
+    /// # use laminar_runtime::wal::{self, SyncPolicy, WalOptions};
+    /// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-start-{}", std::process::id()));
+    /// # let _ = std::fs::remove_dir_all(&dir);
+    /// use laminar_runtime::source::{Position, Source};
+    /// let (mut input, _) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// let at = input.submit(&1)?;
+    /// # drop(input);
+    /// // Reopened: a seek may go up to the end of the log as it was opened.
+    /// let (_, mut source) = wal::log::<u64>(&dir, WalOptions::new())?;
+    /// assert_eq!(source.start(), 0);
+    /// source.seek(&[Position { partition: 0, offset: at }])?;
+    /// assert_eq!(source.start(), at);
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn start(&self) -> u64 {
         self.start
     }
@@ -253,6 +320,24 @@ impl<T: Serialize + DeserializeOwned + Send + 'static> Source<T> for WalSource<T
 }
 
 /// The split of a [`WalSource`]: core 0 reads the log, the others nothing.
+///
+/// ```
+/// use laminar_runtime::source::{Read, Source, Split};
+/// use laminar_runtime::wal::{self, WalOptions};
+/// # let dir = std::env::temp_dir().join(format!("laminar-doc-wal-split-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let (mut input, mut source) = wal::log::<u64>(&dir, WalOptions::new())?;
+/// let mut core_0 = source.split(0, 2);
+/// let mut core_1 = source.split(1, 2);
+/// let mut buf = Vec::new();
+/// assert_eq!(core_0.read(&mut buf, 10), Read::Idle); // caught up
+/// assert_eq!(core_1.read(&mut buf, 10), Read::End); // no partition
+/// input.submit(&5)?;
+/// assert_eq!(core_0.read(&mut buf, 10), Read::More);
+/// assert_eq!(buf, [5]);
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct WalSplit<T> {
     path: PathBuf,
     /// Whether this split has the partition (core 0).
