@@ -27,6 +27,13 @@
 //! | `sink.commit.before_rename` | about to rename the staging file to its visible name |
 //! | `sink.commit.after_rename` | renamed, the directory not yet `fsync`ed |
 //!
+//! The write-ahead log (`wal`):
+//!
+//! | name | where |
+//! |---|---|
+//! | `wal.append.before_write` | a submit, before its record is framed into the writer's buffer (earlier records are in the file) |
+//! | `wal.append.after_write` | the buffered records handed to the OS (`write`), not yet `fsync`ed; also reached by `sync` and `close` |
+//!
 //! Other parts of the runtime (the checkpoint coordinator) add their own
 //! names with the same function; list them here.
 //!

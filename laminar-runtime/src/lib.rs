@@ -91,6 +91,7 @@ pub mod testing;
 pub mod time;
 pub mod timer;
 mod trace;
+pub mod wal;
 pub mod window;
 mod worker;
 

@@ -84,7 +84,8 @@
 //! | open windows and sessions (`window`, `window_all`) with built-in aggregates | as of the last checkpoint; a window that fired before it does not fire again |
 //! | joins, custom aggregates without `Aggregate::save`/`load`, window keys other than numbers, `bool` or `String` | **not kept**: a run with a checkpoint directory stops at its first barrier with [`StateError::NotCheckpointable`] rather than restore them empty |
 //! | replayable sources ([`source::json_lines`](source), [`source::csv`](source), [`source::generator`](source), any [`Source`](source::Source) with `seek`) | read again from the positions of the last checkpoint: each event after it once more, none before it |
-//! | other sources ([`source::from_fn`](source), slices) and [`Input::submit`] | **not replayed**: what they gave after the last checkpoint is lost with the crash (there is no write-ahead log for input handles yet) |
+//! | other sources ([`source::from_fn`](source), slices) and [`Input::submit`] | **not replayed**: what they gave after the last checkpoint is lost with the crash |
+//! | pushed input through a write-ahead log ([`wal::log`](wal): a [`WalInput`](wal::WalInput) and its replayable source) | every acknowledged submit replayed from the checkpoint's position: across process crashes under every sync policy, across power loss under `SyncPolicy::Always` (see [`wal`] for `Batch` and `Never`) |
 //! | an exactly-once sink ([`sink::file::FileSink`](sink), any two-phase [`sink::Sink`]) | each result visible once: committed only once its checkpoint is durable, committed again (idempotently) at recovery if the crash came before, and what was staged after the last checkpoint is aborted and produced again |
 //! | [`sink::idempotent`](sink) | at least once: results after the last checkpoint are written again, so the upsert must be keyed by something the results determine |
 //! | the output handle ([`Runtime::drain`], [`Output`]) | at least once across a crash: results after the last checkpoint come again |
@@ -139,7 +140,7 @@ pub use laminar_runtime::{
     MAX_CORES, MAX_RING_CAPACITY, Message, Operator, Output, OutputTaken, Pinning, Pipeline,
     Policy, Progress, RecvError, RecvTimeoutError, Report, RoundRobin, Route, Runtime,
     RuntimeBuilder, RuntimeError, SubmitError, Timestamp, TryRecvError, Warning, checkpoint,
-    credit, message, operator, pipeline, port, routing, sink, source, spsc,
+    credit, message, operator, pipeline, port, routing, sink, source, spsc, wal,
 };
 
 /// Everything a pipeline author needs in scope.
