@@ -518,7 +518,10 @@ type MakeWriter<'a, O> =
     ) -> Result<Box<dyn crate::sink::SinkWriter<O>>, crate::sink::SinkError>;
 
 /// A sink's committer and the maker of its writers.
-type SinkParts<'a, O> = (Arc<dyn crate::sink::Committer>, MakeWriter<'a, O>);
+type SinkParts<'a, O> = (
+    std::sync::Arc<dyn crate::sink::Committer>,
+    MakeWriter<'a, O>,
+);
 
 /// Takes a checkpoint every `every` until `stop` is set or the run fails.
 fn tick<T>(

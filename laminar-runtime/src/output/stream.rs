@@ -71,7 +71,7 @@ impl<T> Output<T> {
     /// drop(input);
     /// // `finish` joins threads: off the async workers.
     /// tokio::task::spawn_blocking(move || rt.finish()).await.unwrap()?;
-    /// assert_eq!(reader.await.unwrap(), (1..=100u64).map(|x| x * x).sum());
+    /// assert_eq!(reader.await.unwrap(), (1..=100u64).map(|x| x * x).sum::<u64>());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// # }).unwrap();
     /// ```
