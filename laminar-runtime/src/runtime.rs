@@ -578,7 +578,13 @@ fn take_checkpoint<T>(
         }
         std::thread::yield_now();
     }
-    let epoch = c.next_epoch();
+    let epoch = match c.next_epoch() {
+        Ok(epoch) => epoch,
+        Err(e) => {
+            shared.fail(0, Cause::Checkpoint(e));
+            return Err(crate::CheckpointError::Failed);
+        }
+    };
     shared.checkpoint_requested.store(epoch, Release);
     for core in &shared.cores {
         core.waker.wake();
@@ -1126,7 +1132,10 @@ impl<P: Pipeline> Runtime<P> {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .next_epoch();
-        self.shared.final_epoch.store(last, Release);
+        match last {
+            Ok(last) => self.shared.final_epoch.store(last, Release),
+            Err(e) => self.shared.fail(0, Cause::Checkpoint(e)),
+        }
         for core in &self.shared.cores {
             core.waker.wake();
         }
@@ -1143,8 +1152,29 @@ impl<P: Pipeline> Runtime<P> {
     /// manifest, the sink's commits, the mark.
     fn final_checkpoint(&mut self) {
         use std::sync::atomic::Ordering::{AcqRel, Acquire};
+        if self.shared.is_failed() {
+            // What a core prepared for a checkpoint that did not complete,
+            // reported after the checkpoint gave up on it, is rolled back
+            // too.
+            let left: Vec<_> = self
+                .shared
+                .cores
+                .iter()
+                .filter_map(|core| {
+                    core.ack
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .take()
+                })
+                .collect();
+            self.coordinator
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .abort(&left);
+            return;
+        }
         let epoch = self.shared.final_epoch.load(Acquire);
-        if epoch == 0 || self.shared.is_failed() {
+        if epoch == 0 {
             return;
         }
         let acks = collect_acks(&self.shared, epoch);

@@ -618,30 +618,47 @@ fn ack_checkpoint<O: 'static, T: 'static>(
     out: &mut OutboxEmit<'_, O, T>,
     epoch: u64,
 ) -> Result<(), crate::CheckpointError> {
+    // The sink's transaction, prepared as the barrier left the chain. It
+    // goes into the report whatever happens next, so that a checkpoint
+    // that fails rolls it back.
+    let prepared = match out.prepared.take() {
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => return Err(e.into()),
+        None => None,
+    };
+    if prepared.is_some() {
+        crate::failpoint::failpoint("checkpoint.pre_committed");
+    }
     let mut ack = crate::checkpoint::CoreAck {
         epoch,
         file: None,
-        prepared: None,
+        prepared,
     };
+    let mut result = Ok(());
     if let Some(snap) = out.snapshot.take()
         && let Some(dir) = &shared.checkpoint_dir
     {
-        ack.file = Some(dir.write_snapshot(epoch, core, &snap.finish())?);
-        crate::failpoint::failpoint("checkpoint.snapshot_written");
+        match dir.write_snapshot(epoch, core, &snap.finish()) {
+            Ok(file) => {
+                ack.file = Some(file);
+                crate::failpoint::failpoint("checkpoint.snapshot_written");
+            }
+            Err(e) => result = Err(e.into()),
+        }
     }
-    if let Some(e) = out.sink_failure.take() {
-        return Err(e.into());
-    }
-    if let Some(prepared) = out.prepared.take() {
-        ack.prepared = Some(prepared?);
-        crate::failpoint::failpoint("checkpoint.pre_committed");
+    if result.is_ok()
+        && let Some(e) = out.sink_failure.take()
+    {
+        result = Err(e.into());
     }
     *shared.cores[core]
         .ack
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ack);
-    shared.cores[core].through_checkpoint(epoch);
-    Ok(())
+    if result.is_ok() {
+        shared.cores[core].through_checkpoint(epoch);
+    }
+    result
 }
 
 /// What one turn of a source did.

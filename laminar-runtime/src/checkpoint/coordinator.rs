@@ -43,10 +43,15 @@ impl core::fmt::Debug for Coordinator {
 }
 
 impl Coordinator {
-    /// The next checkpoint's number.
-    pub(crate) fn next_epoch(&mut self) -> u64 {
+    /// The next checkpoint's number, taken for good: its directory is made
+    /// before any barrier goes out, so that a checkpoint that fails before
+    /// any core wrote a file still holds its number against the next run.
+    pub(crate) fn next_epoch(&mut self) -> Result<u64, CheckpointError> {
         self.last += 1;
-        self.last
+        if let Some(dir) = &self.dir {
+            dir.reserve(self.last)?;
+        }
+        Ok(self.last)
     }
 
     /// Makes checkpoint `epoch` durable from the cores' acknowledgements:

@@ -137,6 +137,13 @@ impl CheckpointDir {
         Ok(self.epochs()?.iter().map(|(n, _)| *n).max().unwrap_or(0))
     }
 
+    /// Makes `epoch`'s directory, durably: the number is taken.
+    pub fn reserve(&self, epoch: u64) -> Result<(), StoreError> {
+        let dir = self.epoch_dir(epoch);
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        sync_dir(&self.path)
+    }
+
     /// Writes core `core`'s snapshot of `epoch` and makes it durable.
     pub fn write_snapshot(
         &self,
