@@ -326,3 +326,39 @@ fn finishing_while_the_checkpoint_thread_runs_never_hangs() {
         }
     });
 }
+
+#[test]
+fn checkpoints_go_on_while_finish_waits_for_the_sources() {
+    // `finish` waits for the sources; the checkpoint thread must keep
+    // taking checkpoints meanwhile, not stop at once and leave the run
+    // with its last checkpoint only.
+    let dir = tmp("finish-ticks");
+    let fold = stream! {
+        (u64, u64)
+        -> key_by(|e| e.0)
+        -> fold(0u64, |n, _e| n + 1)
+    };
+    let rt = Runtime::builder()
+        .cores(2)
+        .checkpoint_dir(&dir)
+        .checkpoint_every(std::time::Duration::from_millis(5))
+        .build(fold)
+        .unwrap();
+    // The source lets through 20 events a millisecond, for about 250 ms.
+    let gate = Arc::new(AtomicU64::new(0));
+    rt.attach(Gated::new(events(), gate.clone()));
+    let opener = std::thread::spawn(move || {
+        while gate.load(Ordering::Relaxed) < PER_PARTITION {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            gate.fetch_add(20, Ordering::Relaxed);
+        }
+    });
+    let report = rt.finish().unwrap();
+    opener.join().unwrap();
+    assert!(
+        report.checkpoints >= 5,
+        "{} checkpoints in a run of at least 250 ms, one every 5 ms",
+        report.checkpoints
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
