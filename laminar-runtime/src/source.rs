@@ -66,6 +66,7 @@ use std::sync::Arc;
 #[cfg(any(feature = "json", feature = "csv"))]
 mod file;
 mod generator;
+mod tally;
 
 #[cfg(feature = "json")]
 pub use file::json_lines;
@@ -74,6 +75,7 @@ pub use file::{CsvOptions, csv, csv_with};
 #[cfg(any(feature = "json", feature = "csv"))]
 pub use file::{FileErrors, FileSource, FileSplit};
 pub use generator::{Generator, GeneratorSplit, generator};
+pub(crate) use tally::Tally;
 
 /// What a [`Split::read`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,11 +8,11 @@ use std::io::{self, Seek, SeekFrom};
 use std::io::{BufRead, BufReader};
 use std::marker::PhantomData;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use super::tally::Tally;
 use super::{Position, Read, Source, SourceError, Split};
 
 /// Bytes of read-ahead per JSON-lines file.
@@ -214,49 +214,31 @@ enum Format {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Default)]
-pub struct FileErrors(Arc<ErrorCounts>);
-
-#[derive(Default)]
-struct ErrorCounts {
-    rejected: AtomicU64,
-    failed: AtomicU64,
-    last: Mutex<Option<String>>,
-}
+pub struct FileErrors(Arc<Tally>);
 
 impl FileErrors {
     /// Malformed records skipped so far.
     pub fn rejected(&self) -> u64 {
-        self.0.rejected.load(Ordering::Relaxed)
+        self.0.bad()
     }
 
     /// Reads that failed so far, each ending its file's part of a split.
     pub fn failed(&self) -> u64 {
-        self.0.failed.load(Ordering::Relaxed)
+        self.0.failed()
     }
 
     /// The message of the last rejected record or failed read: the file,
     /// the byte offset of the record, and the cause.
     pub fn last(&self) -> Option<String> {
-        self.0
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn note(&self, path: &Path, offset: u64, cause: &dyn fmt::Display) {
-        let message = format!("{}: byte {offset}: {cause}", path.display());
-        *self.0.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+        self.0.last()
     }
 
     fn reject(&self, path: &Path, offset: u64, cause: &dyn fmt::Display) {
-        self.0.rejected.fetch_add(1, Ordering::Relaxed);
-        self.note(path, offset, cause);
+        self.0.bad_record(path, offset, cause);
     }
 
     fn fail(&self, path: &Path, offset: u64, cause: &dyn fmt::Display) {
-        self.0.failed.fetch_add(1, Ordering::Relaxed);
-        self.note(path, offset, cause);
+        self.0.failed_read(path, offset, cause);
     }
 }
 

@@ -6,14 +6,14 @@ use std::fs::File;
 use std::io::{self, BufReader, Read as _, Seek, SeekFrom};
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::frame::{self, END_LEN, HEADER};
-use crate::source::{Position, Read, Source, SourceError, Split, known_partitions};
+use crate::source::{Position, Read, Source, SourceError, Split, Tally, known_partitions};
 use crate::state::Codec;
 
 /// Bytes of read-ahead of a split.
@@ -39,14 +39,7 @@ const READ_BUFFER: usize = 64 * 1024;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Default)]
-pub struct WalErrors(Arc<Counts>);
-
-#[derive(Default)]
-struct Counts {
-    corrupt: AtomicU64,
-    failed: AtomicU64,
-    last: Mutex<Option<String>>,
-}
+pub struct WalErrors(Arc<Tally>);
 
 impl WalErrors {
     /// Records found damaged below the length the writer published (their
@@ -73,7 +66,7 @@ impl WalErrors {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn corrupt(&self) -> u64 {
-        self.0.corrupt.load(Ordering::Relaxed)
+        self.0.bad()
     }
 
     /// Reads that failed (I/O errors), each ending its split.
@@ -88,7 +81,7 @@ impl WalErrors {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn failed(&self) -> u64 {
-        self.0.failed.load(Ordering::Relaxed)
+        self.0.failed()
     }
 
     /// The message of the last error: the file, the record's byte offset,
@@ -104,26 +97,15 @@ impl WalErrors {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn last(&self) -> Option<String> {
-        self.0
-            .last
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    }
-
-    fn note(&self, path: &Path, offset: u64, cause: &dyn fmt::Display) {
-        let message = format!("{}: byte {offset}: {cause}", path.display());
-        *self.0.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(message);
+        self.0.last()
     }
 
     fn corrupted(&self, path: &Path, offset: u64, cause: &dyn fmt::Display) {
-        self.0.corrupt.fetch_add(1, Ordering::Relaxed);
-        self.note(path, offset, cause);
+        self.0.bad_record(path, offset, cause);
     }
 
     fn fail(&self, path: &Path, offset: u64, cause: &dyn fmt::Display) {
-        self.0.failed.fetch_add(1, Ordering::Relaxed);
-        self.note(path, offset, cause);
+        self.0.failed_read(path, offset, cause);
     }
 }
 
