@@ -601,7 +601,7 @@ fn take_checkpoint<T>(
                 .iter()
                 .any(|core| core.exited.load(Acquire) && core.checkpointed() < epoch);
         if gone {
-            let acks = collect_acks(shared, epoch);
+            let acks = collect_acks(shared, Some(epoch));
             c.abort(&acks);
             return Err(crate::CheckpointError::Failed);
         }
@@ -612,7 +612,7 @@ fn take_checkpoint<T>(
             std::thread::sleep(Duration::from_micros(100));
         }
     }
-    let acks = collect_acks(shared, epoch);
+    let acks = collect_acks(shared, Some(epoch));
     if let Err(e) = c.complete(epoch, acks, false) {
         shared.fail(0, Cause::Checkpoint(crate::CheckpointError::Failed));
         return Err(e);
@@ -625,8 +625,8 @@ fn take_checkpoint<T>(
 }
 
 /// The cores' reports for checkpoint `epoch` (a core that has not made one
-/// is left out).
-fn collect_acks<T>(shared: &Shared<T>, epoch: u64) -> Vec<crate::checkpoint::CoreAck> {
+/// is left out), or every report left when `epoch` is `None`.
+fn collect_acks<T>(shared: &Shared<T>, epoch: Option<u64>) -> Vec<crate::checkpoint::CoreAck> {
     shared
         .cores
         .iter()
@@ -635,7 +635,7 @@ fn collect_acks<T>(shared: &Shared<T>, epoch: u64) -> Vec<crate::checkpoint::Cor
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
                 .take()
-                .filter(|a| a.epoch == epoch)
+                .filter(|a| epoch.is_none_or(|e| a.epoch == e))
         })
         .collect()
 }
@@ -1156,17 +1156,7 @@ impl<P: Pipeline> Runtime<P> {
             // What a core prepared for a checkpoint that did not complete,
             // reported after the checkpoint gave up on it, is rolled back
             // too.
-            let left: Vec<_> = self
-                .shared
-                .cores
-                .iter()
-                .filter_map(|core| {
-                    core.ack
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner)
-                        .take()
-                })
-                .collect();
+            let left = collect_acks(&self.shared, None);
             self.coordinator
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -1177,7 +1167,7 @@ impl<P: Pipeline> Runtime<P> {
         if epoch == 0 {
             return;
         }
-        let acks = collect_acks(&self.shared, epoch);
+        let acks = collect_acks(&self.shared, Some(epoch));
         let mut c = self
             .coordinator
             .lock()

@@ -234,9 +234,7 @@ where
                     barrier_in = true;
                     report.barriers += 1;
                     if shared.keeps_checkpoints {
-                        let mut snap = crate::checkpoint::Snapshot::new(asked);
-                        record_positions(&mut snap, &sources, &ended_at);
-                        out.snapshot = Some(snap);
+                        out.snapshot = Some(positioned(asked, &sources, &ended_at));
                     }
                     op.on_barrier(asked, &mut out);
                     shared.cores[core].injected.store(asked, Ordering::Release);
@@ -528,20 +526,16 @@ where
             // checkpoint thread has stopped.
             let mut last = shared.final_epoch.load(Ordering::Acquire);
             while last == 0 && !shared.is_failed() && !shared.is_cancelled() {
-                // A checkpoint the thread asked for as the chain ended:
-                // everything has passed through, so the barrier has nothing
-                // to follow; it takes where the sources ended and the
-                // sink's transaction, and the thread can stop.
+                // A checkpoint the thread asked for as the chain ended: the
+                // thread can stop once it is through.
                 let asked = shared.checkpoint_requested.load(Ordering::Acquire);
                 if asked > injected {
                     injected = asked;
                     shared.cores[core].injected.store(asked, Ordering::Release);
-                    let mut snap = crate::checkpoint::Snapshot::new(asked);
-                    record_positions(&mut snap, &sources, &ended_at);
-                    out.snapshot = Some(snap);
-                    out.barrier(asked);
                     acked = asked;
-                    if let Err(e) = ack_checkpoint(core, shared, &mut out, asked) {
+                    if let Err(e) =
+                        through_ended(core, shared, &mut out, asked, &sources, &ended_at)
+                    {
                         shared.fail(core, Cause::Checkpoint(e));
                         break;
                     }
@@ -556,14 +550,10 @@ where
                     });
                 last = shared.final_epoch.load(Ordering::Acquire);
             }
-            if last > acked {
-                let mut snap = crate::checkpoint::Snapshot::new(last);
-                record_positions(&mut snap, &sources, &ended_at);
-                out.snapshot = Some(snap);
-                out.barrier(last);
-                if let Err(e) = ack_checkpoint(core, shared, &mut out, last) {
-                    shared.fail(core, Cause::Checkpoint(e));
-                }
+            if last > acked
+                && let Err(e) = through_ended(core, shared, &mut out, last, &sources, &ended_at)
+            {
+                shared.fail(core, Cause::Checkpoint(e));
             }
         }
         if let Some(e) = out.sink_failure.take() {
@@ -590,13 +580,14 @@ where
     }
 }
 
-/// Records where the core's sources stand in `snap`: the live ones and
-/// those that ended.
-fn record_positions<T: 'static>(
-    snap: &mut crate::checkpoint::Snapshot,
+/// A snapshot of checkpoint `epoch` holding where the core's sources
+/// stand: the live ones and those that ended.
+fn positioned<T: 'static>(
+    epoch: u64,
     sources: &[SourceInput<T>],
     ended: &[(u32, Position)],
-) {
+) -> crate::checkpoint::Snapshot {
+    let mut snap = crate::checkpoint::Snapshot::new(epoch);
     let mut at = Vec::new();
     for src in sources {
         at.clear();
@@ -608,6 +599,23 @@ fn record_positions<T: 'static>(
     for (source, p) in ended {
         snap.position(*source, *p);
     }
+    snap
+}
+
+/// Checkpoint `epoch` for a core whose chain has ended: everything has
+/// gone through, so the barrier has nothing to follow; the snapshot holds
+/// where the sources ended, and the sink pre-commits what it staged.
+fn through_ended<O: 'static, T: 'static>(
+    core: usize,
+    shared: &Shared<T>,
+    out: &mut OutboxEmit<'_, O, T>,
+    epoch: u64,
+    sources: &[SourceInput<T>],
+    ended: &[(u32, Position)],
+) -> Result<(), crate::CheckpointError> {
+    out.snapshot = Some(positioned(epoch, sources, ended));
+    out.barrier(epoch);
+    ack_checkpoint(core, shared, out, epoch)
 }
 
 /// The core's chain is through checkpoint `epoch`: its snapshot is made
