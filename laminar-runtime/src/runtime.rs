@@ -385,16 +385,8 @@ impl RuntimeBuilder {
         };
         let restored: Option<Vec<Arc<crate::checkpoint::Restored>>> = recovered
             .map(|(_, files)| {
-                (0..cores)
-                    .map(|core| {
-                        crate::checkpoint::Restored::from_files(
-                            files.iter().map(Vec::as_slice),
-                            core,
-                            cores,
-                        )
-                        .map(Arc::new)
-                    })
-                    .collect::<Result<_, _>>()
+                crate::checkpoint::Restored::deal(files.iter().map(Vec::as_slice), cores)
+                    .map(|restored| restored.into_iter().map(Arc::new).collect())
             })
             .transpose()
             .map_err(|e| recover_err(e.into()))?;

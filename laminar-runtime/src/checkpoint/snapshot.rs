@@ -21,7 +21,6 @@
 
 use core::hash::Hash;
 use core::ops::Range;
-use std::collections::HashMap;
 
 use crate::routing::{KeyGroups, key_hash};
 use crate::source::Position;
@@ -202,7 +201,8 @@ impl StageState {
 #[derive(Debug, Default)]
 pub struct Restored {
     epoch: u64,
-    stages: HashMap<String, (String, StageState)>,
+    /// Per stage: its name, its state types, its entries.
+    stages: Vec<(String, String, StageState)>,
     positions: Vec<(u32, Position)>,
 }
 
@@ -249,77 +249,29 @@ impl Restored {
         core: usize,
         cores: usize,
     ) -> Result<Self, StateError> {
-        let mut restored = Restored::default();
-        for file in files {
-            restored.add_file(file, core, cores)?;
-        }
-        Ok(restored)
+        Ok(Self::deal(files, cores)?
+            .into_iter()
+            .nth(core)
+            .unwrap_or_default())
     }
 
-    fn add_file(&mut self, file: &[u8], core: usize, cores: usize) -> Result<(), StateError> {
-        let Some(body_len) = file.len().checked_sub(4) else {
-            return Err(StateError::BadSnapshot { at: 0 });
-        };
-        let (body, crc) = file.split_at(body_len);
-        if crc32fast::hash(body).to_le_bytes() != crc {
-            return Err(StateError::BadSnapshot { at: body_len });
+    /// What each of `cores` cores owns, from every core's snapshot file of
+    /// one checkpoint: each file read once, each entry dealt to the core
+    /// that owns its key group now.
+    pub fn deal<'a>(
+        files: impl IntoIterator<Item = &'a [u8]>,
+        cores: usize,
+    ) -> Result<Vec<Self>, StateError> {
+        let mut out: Vec<Restored> = (0..cores.max(1)).map(|_| Restored::default()).collect();
+        for file in files {
+            deal_file(&mut out, file)?;
         }
-        let mut c = Cursor { bytes: body, at: 0 };
-        if c.take(8)? != MAGIC {
-            return Err(StateError::BadSnapshot { at: 0 });
-        }
-        self.epoch = c.u64()?;
-        let stages = c.u32()? as usize;
-        let mut names = Vec::with_capacity(stages.min(1 << 16));
-        for _ in 0..stages {
-            let name = c.string()?;
-            let types = c.string()?;
-            let entry = self
-                .stages
-                .entry(name.clone())
-                .or_insert_with(|| (types.clone(), StageState::default()));
-            if entry.0 != types {
-                return Err(StateError::BadSnapshot { at: c.at });
-            }
-            names.push(name);
-        }
-        let positions = c.u32()?;
-        for _ in 0..positions {
-            let source = c.u32()?;
-            let partition = c.u32()?;
-            let offset = c.u64()?;
-            self.positions
-                .push((source, Position { partition, offset }));
-        }
-        while c.at < body.len() {
-            let stage = c.u32()? as usize;
-            let part = c.take(1)?[0];
-            let group = c.u32()?;
-            let kl = c.u32()? as usize;
-            let vl = c.u32()? as usize;
-            let key = c.take(kl)?;
-            let value = c.take(vl)?;
-            if KeyGroups::DEFAULT.core_of_group(group, cores) != core {
-                continue;
-            }
-            let Some(name) = names.get(stage) else {
-                return Err(StateError::BadSnapshot { at: c.at });
-            };
-            let Some((_, st)) = self.stages.get_mut(name) else {
-                return Err(StateError::BadSnapshot { at: c.at });
-            };
-            let k0 = st.data.len();
-            st.data.extend_from_slice(key);
-            let v0 = st.data.len();
-            st.data.extend_from_slice(value);
-            st.entries.push((part, k0..v0, v0..st.data.len()));
-        }
-        Ok(())
+        Ok(out)
     }
 
     /// The names of the stages the checkpoint has a section for.
     pub fn stage_names(&self) -> impl Iterator<Item = &str> {
-        self.stages.keys().map(String::as_str)
+        self.stages.iter().map(|(name, _, _)| name.as_str())
     }
 
     /// The checkpoint restored.
@@ -331,15 +283,15 @@ impl Restored {
     /// section whose types are not `types` is
     /// [`StateError::TypeChanged`].
     pub fn stage(&self, name: &str, types: &str) -> Result<Option<&StageState>, StateError> {
-        match self.stages.get(name) {
+        match self.stages.iter().find(|(n, _, _)| n == name) {
             None => Ok(None),
-            Some((on_disk, _)) if on_disk != types => Err(StateError::TypeChanged {
+            Some((_, on_disk, _)) if on_disk != types => Err(StateError::TypeChanged {
                 path: std::path::PathBuf::from("checkpoint"),
                 stage: name.to_owned(),
                 on_disk: on_disk.clone(),
                 now: types.to_owned(),
             }),
-            Some((_, st)) => Ok(Some(st)),
+            Some((_, _, st)) => Ok(Some(st)),
         }
     }
 
@@ -352,6 +304,80 @@ impl Restored {
             .map(|(_, p)| *p)
             .collect()
     }
+}
+
+/// Reads one core's snapshot file into `out`, one [`Restored`] per core of
+/// the recovering run.
+fn deal_file(out: &mut [Restored], file: &[u8]) -> Result<(), StateError> {
+    let Some(body_len) = file.len().checked_sub(4) else {
+        return Err(StateError::BadSnapshot { at: 0 });
+    };
+    let (body, crc) = file.split_at(body_len);
+    if crc32fast::hash(body).to_le_bytes() != crc {
+        return Err(StateError::BadSnapshot { at: body_len });
+    }
+    let mut c = Cursor { bytes: body, at: 0 };
+    if c.take(8)? != MAGIC {
+        return Err(StateError::BadSnapshot { at: 0 });
+    }
+    let epoch = c.u64()?;
+    let stages = c.u32()? as usize;
+    // Per core, the index of each of this file's stages in its list.
+    let mut slots: Vec<Vec<usize>> = out
+        .iter()
+        .map(|_| Vec::with_capacity(stages.min(1 << 16)))
+        .collect();
+    for _ in 0..stages {
+        let name = c.string()?;
+        let types = c.string()?;
+        for (r, slots) in out.iter_mut().zip(&mut slots) {
+            let i = match r.stages.iter().position(|(n, _, _)| *n == name) {
+                Some(i) if r.stages[i].1 != types => {
+                    return Err(StateError::BadSnapshot { at: c.at });
+                }
+                Some(i) => i,
+                None => {
+                    r.stages
+                        .push((name.clone(), types.clone(), StageState::default()));
+                    r.stages.len() - 1
+                }
+            };
+            slots.push(i);
+        }
+    }
+    let positions = c.u32()?;
+    for _ in 0..positions {
+        let source = c.u32()?;
+        let partition = c.u32()?;
+        let offset = c.u64()?;
+        for r in out.iter_mut() {
+            r.positions.push((source, Position { partition, offset }));
+        }
+    }
+    for r in out.iter_mut() {
+        r.epoch = epoch;
+    }
+    let cores = out.len();
+    while c.at < body.len() {
+        let stage = c.u32()? as usize;
+        let part = c.take(1)?[0];
+        let group = c.u32()?;
+        let kl = c.u32()? as usize;
+        let vl = c.u32()? as usize;
+        let key = c.take(kl)?;
+        let value = c.take(vl)?;
+        let core = KeyGroups::DEFAULT.core_of_group(group, cores);
+        let (Some(r), Some(&i)) = (out.get_mut(core), slots[core].get(stage)) else {
+            return Err(StateError::BadSnapshot { at: c.at });
+        };
+        let st = &mut r.stages[i].2;
+        let k0 = st.data.len();
+        st.data.extend_from_slice(key);
+        let v0 = st.data.len();
+        st.data.extend_from_slice(value);
+        st.entries.push((part, k0..v0, v0..st.data.len()));
+    }
+    Ok(())
 }
 
 /// The types of a stage's state, as recorded in a snapshot: a key and a
